@@ -1,0 +1,76 @@
+//! Pages the engine shows itself, when a command cannot be handled or the runtime fails.
+
+use port_protocol::{Confirm, DecodeError, Header, Page, PageBody, PageError, Prompt, Text, TextPrompt};
+
+/// A command the engine cannot handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BadCommand {
+    /// A well-formed command with a `__type__` this version does not know.
+    Unknown { wire_type: String },
+    /// Not valid JSON, no `__type__`, or a known command with wrong fields.
+    Malformed(DecodeError),
+}
+
+impl std::fmt::Display for BadCommand {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BadCommand::Unknown { wire_type } => write!(formatter, "the script sent the unknown command {wire_type}"),
+            BadCommand::Malformed(error) => write!(formatter, "the script sent a bad command: {error}"),
+        }
+    }
+}
+
+/// A PII-free description of a bad command for the host: wire type and field path, never serde's
+/// reason, because it quotes the offending value.
+pub(crate) fn describe_for_host(error: &BadCommand) -> String {
+    match error {
+        BadCommand::Unknown { wire_type } => format!("the script sent the unknown command {wire_type}"),
+        BadCommand::Malformed(DecodeError::InvalidJson(_)) => "the script sent a command that is not valid JSON".into(),
+        BadCommand::Malformed(DecodeError::MissingType { .. }) => {
+            "the script sent a command without a \"__type__\"".into()
+        }
+        BadCommand::Malformed(DecodeError::Malformed { wire_type, path, .. }) => {
+            format!("the script sent a malformed {wire_type} at `{path}`")
+        }
+    }
+}
+
+/// The page for an unknown or malformed command: what happened, for the researcher, and a choice to
+/// go on (the script gets `PayloadVoid`) or stop.
+pub(crate) fn bad_command_page(error: &BadCommand) -> Page {
+    page(
+        Text::en_nl("This study asked for something we cannot show", "Deze studie vroeg om iets dat we niet kunnen tonen"),
+        vec![
+            Prompt::PageError(PageError { message: format!("{error}. Tell the researchers of this study; they can fix their script.") }),
+            Prompt::Confirm(Confirm {
+                text: Text::en_nl(
+                    "You can skip this step and continue with the study, or stop here.",
+                    "U kunt deze stap overslaan en verdergaan met de studie, of hier stoppen.",
+                ),
+                ok: Text::en_nl("Skip this step", "Stap overslaan"),
+                cancel: Text::en_nl("Stop", "Stoppen"),
+            }),
+        ],
+    )
+}
+
+/// The page for a failed runtime. It stays up: nothing more can happen in this session.
+pub(crate) fn crash_page(message: &str) -> Page {
+    page(
+        Text::en_nl("Something went wrong", "Er is iets misgegaan"),
+        vec![
+            Prompt::Text(TextPrompt {
+                text: Text::en_nl(
+                    "The study stopped because of an error. Nothing was sent. You can close this window and start again.",
+                    "De studie is gestopt door een fout. Er is niets verstuurd. U kunt dit venster sluiten en opnieuw beginnen.",
+                ),
+                title: None,
+            }),
+            Prompt::PageError(PageError { message: message.to_owned() }),
+        ],
+    )
+}
+
+fn page(title: Text, body: Vec<Prompt>) -> Page {
+    Page::DataSubmission(PageBody { platform: "error".into(), header: Header { title }, body, footer: None })
+}

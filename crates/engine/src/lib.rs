@@ -1,0 +1,24 @@
+//! The run cycle of a study as a state machine.
+//!
+//! A study script yields a command and pauses; the engine routes it (pages to the UI; donations, logs
+//! and exit to the host), and the answer goes back into the script as the value of its `yield`.
+//! [`Session`] is that cycle as a sans-I/O state machine: callers feed it what happened
+//! (`on_script_output`, `on_ui_answer`, `on_host_reply`) and perform the [`Action`]s it returns.
+//! The browser drives it from events; [`run`] drives it synchronously over a [`Script`] and a
+//! [`World`], as the native runner does.
+//!
+//! **Architecture Invariant:** this crate does no I/O and depends on no pyo3, wasm-bindgen, web-sys or
+//! async runtime. Everything here is unit-tested natively.
+//!
+//! **API Boundary:** [`Session`], [`Action`], [`Script`], [`World`] and [`run`].
+
+pub mod autopilot;
+pub mod consent;
+mod driver;
+mod error_page;
+mod session;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use driver::{RunError, RunOutcome, Script, ScriptError, World, WorldError, run};
+pub use session::{Action, DonateReplyMode, Session, SessionConfig, SessionError, State};

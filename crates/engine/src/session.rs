@@ -1,0 +1,574 @@
+//! The session: which step of the run cycle we are in, and what to do next.
+
+use port_protocol::{
+    Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt,
+};
+
+use crate::error_page::{self, BadCommand};
+
+/// How a donation is answered to the script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DonateReplyMode {
+    /// D3I: `PayloadResponse{success, key, status, error?}` whenever the host gives a result.
+    #[default]
+    Response,
+    /// Upstream feldspar: always `PayloadVoid`, whatever the host says.
+    Legacy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionConfig {
+    pub donate_reply: DonateReplyMode,
+    /// Log entries below this level are dropped.
+    pub min_log_level: LogLevel,
+}
+
+impl Default for SessionConfig {
+    fn default() -> SessionConfig {
+        SessionConfig { donate_reply: DonateReplyMode::Response, min_log_level: LogLevel::Debug }
+    }
+}
+
+/// What the caller must do next. Perform them in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Resume the script with this reply (`None` starts it), then report its output to
+    /// [`Session::on_script_output`].
+    SendToScript(Option<Payload>),
+    /// Show this page in every open UI view. When the session is [`State::AwaitingUi`], the first
+    /// answer goes to [`Session::on_ui_answer`].
+    Render(Page),
+    /// Hand this donation to the host bridge and report its answer to [`Session::on_host_reply`].
+    Donate(DonateCommand),
+    /// Forward these log entries to the host. Nothing waits for them.
+    SendLogs(Vec<LogCommand>),
+    /// Tell the host about an event, e.g. `initialized`. Nothing waits for it.
+    SendEvent(String),
+    /// Tell the host the study ended. The session is over.
+    Exit(ExitCommand),
+}
+
+/// Which answer the session waits for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    /// Created; [`Session::start`] not yet called.
+    NotStarted,
+    /// The script is working on the last reply.
+    AwaitingScript,
+    /// A page waits for the participant.
+    AwaitingUi { page: Page, pending: PendingAnswer },
+    /// A donation waits for the host.
+    AwaitingHost { donation_key: String },
+    /// The script exited; nothing more happens.
+    Exited { code: i64, info: String },
+    /// The script's runtime failed; the error page stays up and nothing more happens.
+    Crashed { page: Page },
+}
+
+/// Who gets the answer to the page on screen. A page is answered once: the answer consumes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingAnswer {
+    /// The script's own page: the answer is the reply to its `CommandUIRender`.
+    Script,
+    /// The engine's page about a command it could not handle: OK resumes the script with
+    /// `PayloadVoid`, cancel ends the study.
+    ContinueAfterBadCommand,
+}
+
+/// A call that does not fit the session's state. The session is unchanged and survives it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SessionError {
+    #[error("the session is not waiting for {expected} (it is {actual})")]
+    UnexpectedInput { expected: &'static str, actual: &'static str },
+}
+
+/// One study run: the state of the cycle plus buffered logs.
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    state: State,
+    /// The page every UI view shows: stays up while the script or host works on the answer.
+    current_page: Option<Page>,
+    log_buffer: Vec<LogCommand>,
+}
+
+impl Session {
+    pub fn new(config: SessionConfig) -> Session {
+        Session { config, state: State::NotStarted, current_page: None, log_buffer: Vec::new() }
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The page a UI that attaches now should show.
+    pub fn current_page(&self) -> Option<&Page> {
+        self.current_page.as_ref()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.state, State::Exited { .. } | State::Crashed { .. })
+    }
+
+    /// Announces the session to the host and starts the script.
+    pub fn start(&mut self) -> Result<Vec<Action>, SessionError> {
+        self.expect(matches!(self.state, State::NotStarted), "start")?;
+        self.state = State::AwaitingScript;
+        Ok(vec![Action::SendEvent("initialized".into()), Action::SendToScript(None)])
+    }
+
+    /// Routes what the script produced: its next command as JSON text, or the failure of its runtime.
+    pub fn on_script_output(&mut self, output: Result<String, crate::ScriptError>) -> Result<Vec<Action>, SessionError> {
+        self.expect(matches!(self.state, State::AwaitingScript), "script output")?;
+        let json = match output {
+            Ok(json) => json,
+            Err(error) => return Ok(self.crash(error)),
+        };
+        let command = match Command::from_json(&json) {
+            Ok(command) => command,
+            Err(error) => return Ok(self.bad_command(&BadCommand::Malformed(error))),
+        };
+        let mut actions = Vec::new();
+        match command {
+            Command::UiRender(render) => {
+                let resolves_itself = render.page.body().is_some_and(|page| {
+                    page.body.iter().any(|prompt| matches!(prompt, Prompt::Progress(_)))
+                });
+                self.flush_logs(&mut actions);
+                self.current_page = Some(render.page.clone());
+                actions.push(Action::Render(render.page.clone()));
+                if resolves_itself {
+                    // Feldspar's progress prompt resolves as it renders; the page stays up meanwhile.
+                    actions.push(Action::SendToScript(Some(Payload::True)));
+                } else {
+                    self.state = State::AwaitingUi { page: render.page, pending: PendingAnswer::Script };
+                }
+            }
+            Command::SystemDonate(donation) => {
+                self.flush_logs(&mut actions);
+                self.state = State::AwaitingHost { donation_key: donation.key.clone() };
+                actions.push(Action::Donate(donation));
+            }
+            Command::SystemLog(log) => {
+                self.push_log(log, &mut actions);
+                actions.push(Action::SendToScript(Some(Payload::Void)));
+            }
+            Command::SystemEvent(event) => {
+                actions.push(Action::SendEvent(event.name));
+                actions.push(Action::SendToScript(Some(Payload::Void)));
+            }
+            Command::SystemExit(exit) => {
+                self.flush_logs(&mut actions);
+                self.state = State::Exited { code: exit.code, info: exit.info.clone() };
+                actions.push(Action::Exit(exit));
+            }
+            Command::Unsupported(raw) => {
+                let wire_type = raw.get("__type__").and_then(|value| value.as_str()).unwrap_or("?").to_owned();
+                return Ok(self.bad_command(&BadCommand::Unknown { wire_type }));
+            }
+        }
+        Ok(actions)
+    }
+
+    /// The participant's answer to the page on screen. Only the first answer counts; a second one
+    /// (a double click, a second view) is an error the caller may ignore.
+    pub fn on_ui_answer(&mut self, answer: Payload) -> Result<Vec<Action>, SessionError> {
+        let State::AwaitingUi { pending, .. } = &self.state else {
+            return Err(self.unexpected("a UI answer"));
+        };
+        let pending = pending.clone();
+        let mut actions = Vec::new();
+        match (pending, answer) {
+            (PendingAnswer::Script, answer) => {
+                self.state = State::AwaitingScript;
+                actions.push(Action::SendToScript(Some(answer)));
+            }
+            (PendingAnswer::ContinueAfterBadCommand, Payload::True) => {
+                self.state = State::AwaitingScript;
+                actions.push(Action::SendToScript(Some(Payload::Void)));
+            }
+            (PendingAnswer::ContinueAfterBadCommand, _) => {
+                let exit = ExitCommand { code: 1, info: "stopped by the participant after an unsupported command".into() };
+                self.flush_logs(&mut actions);
+                self.state = State::Exited { code: exit.code, info: exit.info.clone() };
+                actions.push(Action::Exit(exit));
+            }
+        }
+        Ok(actions)
+    }
+
+    /// The host's answer to the pending donation; `None` when the bridge gives no result.
+    pub fn on_host_reply(&mut self, reply: Option<DonateResponse>) -> Result<Vec<Action>, SessionError> {
+        let State::AwaitingHost { .. } = &self.state else {
+            return Err(self.unexpected("a host reply"));
+        };
+        self.state = State::AwaitingScript;
+        let payload = match (self.config.donate_reply, reply) {
+            (DonateReplyMode::Response, Some(response)) => Payload::Response(response),
+            (DonateReplyMode::Response, None) | (DonateReplyMode::Legacy, _) => Payload::Void,
+        };
+        Ok(vec![Action::SendToScript(Some(payload))])
+    }
+
+    /// An unknown or malformed command: tell the participant and the host, and let the participant
+    /// choose to go on. Feldspar stalls silently here.
+    fn bad_command(&mut self, error: &BadCommand) -> Vec<Action> {
+        let mut actions = Vec::new();
+        // The host gets only the wire type and field path: a serde reason may quote script data.
+        self.push_log(LogCommand::new(LogLevel::Error, error_page::describe_for_host(error)), &mut actions);
+        let page = error_page::bad_command_page(error);
+        self.current_page = Some(page.clone());
+        self.state = State::AwaitingUi { page: page.clone(), pending: PendingAnswer::ContinueAfterBadCommand };
+        actions.push(Action::Render(page));
+        actions
+    }
+
+    fn crash(&mut self, error: crate::ScriptError) -> Vec<Action> {
+        let mut actions = Vec::new();
+        // The message may hold a traceback with participant data: it is shown locally, never sent.
+        self.push_log(LogCommand::new(LogLevel::Error, "the script runtime failed"), &mut actions);
+        let page = error_page::crash_page(&error.message);
+        self.current_page = Some(page.clone());
+        self.state = State::Crashed { page: page.clone() };
+        actions.push(Action::Render(page));
+        actions
+    }
+
+    /// Buffers a log entry; errors flush the buffer at once, the rest at the end of the cycle.
+    fn push_log(&mut self, log: LogCommand, actions: &mut Vec<Action>) {
+        if log.level < self.config.min_log_level {
+            return;
+        }
+        let is_error = log.level == LogLevel::Error;
+        self.log_buffer.push(log);
+        if is_error {
+            self.flush_logs(actions);
+        }
+    }
+
+    fn flush_logs(&mut self, actions: &mut Vec<Action>) {
+        if !self.log_buffer.is_empty() {
+            actions.push(Action::SendLogs(std::mem::take(&mut self.log_buffer)));
+        }
+    }
+
+    fn expect(&self, ok: bool, expected: &'static str) -> Result<(), SessionError> {
+        if ok { Ok(()) } else { Err(SessionError::UnexpectedInput { expected, actual: self.state_name() }) }
+    }
+
+    fn unexpected(&self, expected: &'static str) -> SessionError {
+        SessionError::UnexpectedInput { expected, actual: self.state_name() }
+    }
+
+    fn state_name(&self) -> &'static str {
+        match self.state {
+            State::NotStarted => "not started",
+            State::AwaitingScript => "waiting for the script",
+            State::AwaitingUi { .. } => "waiting for the participant",
+            State::AwaitingHost { .. } => "waiting for the host",
+            State::Exited { .. } => "exited",
+            State::Crashed { .. } => "crashed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use crate::test_support::fakes_from_transcript;
+    use crate::{DonateReplyMode, SessionConfig, run};
+
+    #[track_caller]
+    fn check_with(config: SessionConfig, transcript: &str, expect: Expect) {
+        let (mut script, mut world, trace) = fakes_from_transcript(transcript);
+        let outcome = run(&mut script, &mut world, config);
+        trace.push(format!("outcome: {outcome:?}"));
+        expect.assert_eq(&trace.text());
+    }
+
+    #[track_caller]
+    fn check(transcript: &str, expect: Expect) {
+        check_with(SessionConfig::default(), transcript, expect);
+    }
+
+    const CONFIRM_PAGE: &str = r#"{"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":{"translations":{"en":"Check"}}},"body":[{"__type__":"PropsUIPromptConfirm","text":"Go?","ok":"Yes","cancel":"No"}]}}"#;
+
+    #[test]
+    fn render_answer_goes_back_to_script() {
+        check(
+            &format!(
+                r#"
+                script> {CONFIRM_PAGE}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {{"__type__":"CommandSystemExit","code":0,"info":"End of script"}}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":{"translations":{"en":"Check"}}},"body":[{"__type__":"PropsUIPromptConfirm","text":"Go?","ok":"Yes","cancel":"No"}]}}
+                ui <- PropsUIPageDataSubmission "Check" [PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadFalse","value":false}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":"End of script"}
+                host <- exit 0 "End of script"
+                outcome: Ok(Exited { code: 0, info: "End of script" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_answers_payload_response() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+            host> {"success":false,"key":"1-demo","status":503,"error":"down"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+                host <- donate 1-demo [1]
+                host -> DonateResponse { success: false, key: "1-demo", status: 503, error: Some("down") }
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-demo","status":503,"error":"down"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_legacy_mode_answers_payload_void() {
+        check_with(
+            SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            host> {"success":true,"key":"k","status":200}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                host <- donate k {}
+                host -> DonateResponse { success: true, key: "k", status: 200, error: None }
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_bridge_without_result_answers_payload_void() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            host> none
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                host <- donate k {}
+                host -> none
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_are_buffered_until_the_cycle_ends_and_errors_flush_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemLog","level":"info","message":"one","json_string":"{{}}"}}
+                script> {{"__type__":"CommandSystemLog","level":"debug","message":"two","json_string":"{{}}"}}
+                script> {CONFIRM_PAGE}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                script> {{"__type__":"CommandSystemLog","level":"error","message":"three","json_string":"{{}}"}}
+                script> {{"__type__":"CommandSystemLog","level":"warn","message":"four","json_string":"{{}}"}}
+                script> {{"__type__":"CommandSystemExit","code":0,"info":""}}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"info","message":"one","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemLog","level":"debug","message":"two","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":{"translations":{"en":"Check"}}},"body":[{"__type__":"PropsUIPromptConfirm","text":"Go?","ok":"Yes","cancel":"No"}]}}
+                host <- logs [info: one; debug: two]
+                ui <- PropsUIPageDataSubmission "Check" [PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadTrue","value":true}
+                script <- {"__type__":"PayloadTrue","value":true}
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"three","json_string":"{}"}
+                host <- logs [error: three]
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemLog","level":"warn","message":"four","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: four]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_below_min_level_are_dropped() {
+        check_with(
+            SessionConfig { min_log_level: port_protocol::LogLevel::Info, ..SessionConfig::default() },
+            r#"
+            script> {"__type__":"CommandSystemLog","level":"debug","message":"noise","json_string":"{}"}
+            script> {"__type__":"CommandSystemLog","level":"info","message":"kept","json_string":"{}"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"debug","message":"noise","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemLog","level":"info","message":"kept","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: kept]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn progress_page_resolves_itself() {
+        check(
+            r#"
+            script> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Working"},"body":[{"__type__":"PropsUIPromptProgress","description":"Reading","message":"","percentage":50}]}}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Working"},"body":[{"__type__":"PropsUIPromptProgress","description":"Reading","message":"","percentage":50}]}}
+                ui <- PropsUIPageDataSubmission "Working" [PropsUIPromptProgress]
+                script <- {"__type__":"PayloadTrue","value":true}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unknown_command_shows_error_page_and_skip_resumes_script() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemTeleport","to":"mars"}
+            ui> {"__type__":"PayloadTrue","value":true}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemTeleport","to":"mars"}
+                host <- logs [error: the script sent the unknown command CommandSystemTeleport]
+                ui <- PropsUIPageDataSubmission "This study asked for something we cannot show" [PropsUIPageError("the script sent the unknown command CommandSystemTeleport. Tell the researchers of this study; they can fix their script."), PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadTrue","value":true}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn unknown_command_stop_exits_with_code_1() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemTeleport"}
+            ui> {"__type__":"PayloadFalse","value":false}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemTeleport"}
+                host <- logs [error: the script sent the unknown command CommandSystemTeleport]
+                ui <- PropsUIPageDataSubmission "This study asked for something we cannot show" [PropsUIPageError("the script sent the unknown command CommandSystemTeleport. Tell the researchers of this study; they can fix their script."), PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadFalse","value":false}
+                host <- exit 1 "stopped by the participant after an unsupported command"
+                outcome: Ok(Exited { code: 1, info: "stopped by the participant after an unsupported command" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn malformed_json_shows_error_page_without_leaking_values() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"secret-value
+            ui> {"__type__":"PayloadTrue","value":true}
+            script> {"__type__":"CommandSystemDonate","key":42,"json_string":"x"}
+            ui> {"__type__":"PayloadTrue","value":true}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"secret-value
+                host <- logs [error: the script sent a command that is not valid JSON]
+                ui <- PropsUIPageDataSubmission "This study asked for something we cannot show" [PropsUIPageError("the script sent a bad command: not valid JSON: EOF while parsing a string at line 1 column 53. Tell the researchers of this study; they can fix their script."), PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadTrue","value":true}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemDonate","key":42,"json_string":"x"}
+                host <- logs [error: the script sent a malformed CommandSystemDonate at `key`]
+                ui <- PropsUIPageDataSubmission "This study asked for something we cannot show" [PropsUIPageError("the script sent a bad command: CommandSystemDonate is malformed at `key`: invalid type: integer `42`, expected a string. Tell the researchers of this study; they can fix their script."), PropsUIPromptConfirm]
+                ui -> {"__type__":"PayloadTrue","value":true}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn script_runtime_failure_shows_error_page_and_sends_no_details() {
+        check(
+            r#"
+            script! Traceback: secret participant data
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script fails: Traceback: secret participant data
+                host <- logs [error: the script runtime failed]
+                ui <- PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("Traceback: secret participant data")]
+                outcome: Ok(Crashed { message: "Traceback: secret participant data" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn page_nobody_answers_ends_the_run() {
+        check(
+            &format!("script> {CONFIRM_PAGE}"),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":{"translations":{"en":"Check"}}},"body":[{"__type__":"PropsUIPromptConfirm","text":"Go?","ok":"Yes","cancel":"No"}]}}
+                ui <- PropsUIPageDataSubmission "Check" [PropsUIPromptConfirm]
+                outcome: Err(Unanswerable(WorldError { message: "no ui> answer left" }))
+            "#]],
+        );
+    }
+}

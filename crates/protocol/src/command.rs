@@ -1,0 +1,105 @@
+//! Commands: what a script yields (fact sheet §1.2).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::decode::{DecodeError, null_as_default, tagged_union};
+use crate::page::Page;
+
+tagged_union! {
+    /// A command yielded by a study script, as `ScriptWrapper.send()` returns it.
+    ///
+    /// Unknown `__type__`s are kept as [`Command::Unsupported`]; the engine answers them with an error
+    /// page instead of stalling as feldspar does.
+    pub enum Command {
+        /// Show a page; the reply is the participant's answer. Python class `CommandUIRender(page)`.
+        UiRender(UiRenderCommand) = "CommandUIRender",
+        /// Send a donation to the host; the reply is `PayloadResponse` (D3I) or `PayloadVoid` (legacy).
+        SystemDonate(DonateCommand) = "CommandSystemDonate",
+        /// A PII-free log line for the host; the reply is `PayloadVoid`.
+        SystemLog(LogCommand) = "CommandSystemLog",
+        /// The end of the study; there is no reply.
+        SystemExit(ExitCommand) = "CommandSystemExit",
+        /// An event for the host, e.g. `initialized`. Sent by the extension itself, not by scripts.
+        SystemEvent(EventCommand) = "CommandSystemEvent",
+    }
+}
+
+impl Command {
+    /// Decodes the JSON text a script produced.
+    pub fn from_json(text: &str) -> Result<Command, DecodeError> {
+        let value: Value = serde_json::from_str(text).map_err(|error| DecodeError::InvalidJson(error.to_string()))?;
+        Command::from_value(value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UiRenderCommand {
+    pub page: Page,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonateCommand {
+    pub key: String,
+    /// The donated data, verbatim. It is never parsed, logged or shown by the extension.
+    pub json_string: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogCommand {
+    pub level: LogLevel,
+    pub message: String,
+    /// `json.dumps({"level", "message"})`. Marked "temporary" in feldspar, but mono's log handler
+    /// reads only this field, so we always send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_string: Option<String>,
+}
+
+impl LogCommand {
+    pub fn new(level: LogLevel, message: impl Into<String>) -> LogCommand {
+        let message = message.into();
+        let json_string = serde_json::json!({"level": level, "message": message}).to_string();
+        LogCommand { level, message, json_string: Some(json_string) }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitCommand {
+    pub code: i64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub info: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCommand {
+    pub name: String,
+}
+
+/// Log levels on the wire. Mono accepts exactly these four; Python's names are accepted as aliases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Debug,
+    Info,
+    #[serde(alias = "warning", alias = "WARNING", alias = "WARN")]
+    Warn,
+    #[serde(alias = "critical", alias = "CRITICAL", alias = "ERROR")]
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for LogLevel {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
