@@ -1,0 +1,1 @@
+"""The script-facing API: commands, props, `Table` and the file adapter."""

@@ -1,0 +1,1 @@
+"""Flow helpers built on `port.api`: page builders, FlowBuilder, validation and extraction."""
