@@ -16,6 +16,7 @@
 mod command;
 mod consent;
 mod decode;
+pub mod message;
 mod page;
 mod payload;
 mod prompt;
