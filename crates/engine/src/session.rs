@@ -572,3 +572,63 @@ mod tests {
         );
     }
 }
+
+/// Tests of the session's state, which the UI re-attaches to.
+#[cfg(test)]
+mod state_tests {
+    use port_protocol::Payload;
+
+    use super::*;
+
+    const CONFIRM: &str = r#"{"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Check"},"body":[{"__type__":"PropsUIPromptConfirm","text":"Go?","ok":"Yes","cancel":"No"}]}}"#;
+
+    fn session_showing_confirm() -> Session {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(CONFIRM.into())).unwrap();
+        session
+    }
+
+    #[test]
+    fn reattaching_view_sees_current_page_and_pending_answer() {
+        let session = session_showing_confirm();
+        let page = session.current_page().expect("a page is up");
+        assert_eq!(page.wire_type(), "PropsUIPageDataSubmission");
+        assert!(matches!(session.state(), State::AwaitingUi { pending: PendingAnswer::Script, .. }));
+    }
+
+    #[test]
+    fn page_stays_current_while_script_works() {
+        let mut session = session_showing_confirm();
+        session.on_ui_answer(Payload::True).unwrap();
+        assert_eq!(session.state(), &State::AwaitingScript);
+        assert!(session.current_page().is_some(), "the answered page stays up until the next one");
+    }
+
+    #[test]
+    fn second_answer_to_same_page_is_refused_and_harmless() {
+        let mut session = session_showing_confirm();
+        assert_eq!(session.on_ui_answer(Payload::True).unwrap(), vec![Action::SendToScript(Some(Payload::True))]);
+        let error = session.on_ui_answer(Payload::False).unwrap_err();
+        assert_eq!(error.to_string(), "the session is not waiting for a UI answer (it is waiting for the script)");
+        assert_eq!(session.state(), &State::AwaitingScript);
+    }
+
+    #[test]
+    fn host_reply_without_pending_donation_is_refused() {
+        let mut session = session_showing_confirm();
+        assert!(session.on_host_reply(None).is_err());
+    }
+
+    #[test]
+    fn exited_session_accepts_nothing() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        let actions =
+            session.on_script_output(Ok(r#"{"__type__":"CommandSystemExit","code":3,"info":"bye"}"#.into())).unwrap();
+        assert_eq!(actions, vec![Action::Exit(ExitCommand { code: 3, info: "bye".into() })]);
+        assert!(session.is_finished());
+        assert!(session.on_script_output(Ok(CONFIRM.into())).is_err());
+        assert!(session.start().is_err());
+    }
+}
