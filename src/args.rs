@@ -1,0 +1,201 @@
+//! The command line as typed: clap definitions with their help, each followed by its parse test.
+//!
+//! Nothing here touches the file system; `script_run::RunPlan::resolve` checks and reads what the
+//! arguments name.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Data donation studies: run, build and host them.
+#[derive(Debug, Parser)]
+#[command(name = "port", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: TopCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopCommand {
+    /// Work with study scripts.
+    ///
+    /// Study scripts are the Python programs that walk a participant through a data donation:
+    /// feldspar-compatible scripts, run here in an embedded CPython instead of the browser.
+    #[command(subcommand)]
+    Script(ScriptCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScriptCommand {
+    /// Run a study script in the terminal, answering its pages automatically or from a file.
+    ///
+    /// Pages are printed briefly to stderr, logs as `[level] message`. Donations are written to
+    /// `--out DIR` or summarised. The exit status is 0 only when the script ends with exit code 0;
+    /// it is 1 when the script exits otherwise, its runtime fails or a page cannot be answered,
+    /// and 2 when the arguments are wrong.
+    Run(RunArgs),
+}
+
+/// `port script run`, as typed.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("answers_source").multiple(false))]
+pub struct RunArgs {
+    /// The study: a `.py` file defining `process(session_id, platform)`, or a feldspar-style folder.
+    ///
+    /// A `.py` file runs on the embedded `port` runtime. A folder must hold a feldspar-style
+    /// `port/` package exposing `port.start` (e.g. D3I's packages/python); it runs unchanged with
+    /// its own API, and the embedded runtime is not loaded.
+    #[arg(value_name = "SCRIPT")]
+    pub script: PathBuf,
+
+    /// A file to offer at file prompts (repeatable, used in order by --auto).
+    ///
+    /// The script reads it lazily through `readSlice(start, end)`, as in the browser, so files of
+    /// any size work. Each path must exist.
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+
+    /// Answer every page like a participant who agrees to everything.
+    ///
+    /// File prompts get the --file paths in order (then "no file"), confirms OK, radios the first
+    /// item, consent forms every row, questionnaires no answers.
+    #[arg(long, group = "answers_source")]
+    pub auto: bool,
+
+    /// Answer pages from a JSON list of payloads, in order.
+    ///
+    /// Each entry is a payload as the protocol spells it, e.g. `{"__type__":"PayloadTrue","value":true}`.
+    /// A file may be given by path: `{"__type__":"PayloadFile","value":"path/to.zip"}`; a relative
+    /// path is taken from the answers file's folder, or else from the current folder. Progress
+    /// pages are answered by the engine and take no entry. Running out of answers is an error.
+    #[arg(long, value_name = "FILE.json", group = "answers_source")]
+    pub answers: Option<PathBuf>,
+
+    /// The platform passed to `start(session_id, platform)`; None when absent.
+    ///
+    /// D3I scripts use it to run one platform's flow; upstream feldspar's `start` takes no
+    /// platform, and for a feldspar-style folder it is then not passed at all.
+    #[arg(long, value_name = "NAME")]
+    pub platform: Option<String>,
+
+    /// The session id passed to the script; default: the current Unix time in milliseconds.
+    ///
+    /// A numeric id reaches Python as an int, as feldspar's `Date.now()` does; anything else as a str.
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// The locale used to print pages and to answer consent forms.
+    ///
+    /// Texts fall back to English, then Dutch, then the first translation.
+    #[arg(long, value_name = "CODE", default_value = "en")]
+    pub locale: String,
+
+    /// Write each donation to DIR/<key>.json, holding its json_string verbatim.
+    ///
+    /// The folder is created. Keys are made safe for file names (characters other than letters,
+    /// digits, `.`, `-` and `_` become `_`). Without --out donations are accepted and summarised.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Record every command and response as JSON lines.
+    ///
+    /// Each line is `{"dir":"command","value":<command>}` or `{"dir":"response","value":<payload>}`;
+    /// a command that is not JSON is recorded as a string.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub transcript: Option<PathBuf>,
+
+    /// Answer donations with PayloadVoid, as upstream feldspar does.
+    ///
+    /// By default a donation is answered with D3I's PayloadResponse{success, key, status}.
+    #[arg(long)]
+    pub legacy_donate: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn parse_run(arguments: &[&str]) -> RunArgs {
+        let cli = Cli::try_parse_from(["port", "script", "run"].iter().chain(arguments)).unwrap();
+        let TopCommand::Script(ScriptCommand::Run(run)) = cli.command;
+        run
+    }
+
+    #[track_caller]
+    fn parse_run_error(arguments: &[&str]) -> String {
+        Cli::try_parse_from(["port", "script", "run"].iter().chain(arguments)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn cli_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn script_is_required() {
+        assert!(parse_run_error(&[]).contains("<SCRIPT>"));
+    }
+
+    #[test]
+    fn script_is_taken_as_typed() {
+        assert_eq!(parse_run(&["studies/demo/script.py"]).script, PathBuf::from("studies/demo/script.py"));
+    }
+
+    #[test]
+    fn file_repeats_in_order() {
+        let run = parse_run(&["s.py", "--file", "b.zip", "--file", "a.zip"]);
+        assert_eq!(run.files, [PathBuf::from("b.zip"), PathBuf::from("a.zip")]);
+    }
+
+    #[test]
+    fn auto_defaults_to_off() {
+        assert!(!parse_run(&["s.py"]).auto);
+        assert!(parse_run(&["s.py", "--auto"]).auto);
+    }
+
+    #[test]
+    fn answers_takes_a_path() {
+        assert_eq!(parse_run(&["s.py", "--answers", "a.json"]).answers, Some(PathBuf::from("a.json")));
+    }
+
+    #[test]
+    fn auto_and_answers_conflict() {
+        assert!(parse_run_error(&["s.py", "--auto", "--answers", "a.json"]).contains("cannot be used with"));
+    }
+
+    #[test]
+    fn platform_is_optional() {
+        assert_eq!(parse_run(&["s.py"]).platform, None);
+        assert_eq!(parse_run(&["s.py", "--platform", "YouTube"]).platform.as_deref(), Some("YouTube"));
+    }
+
+    #[test]
+    fn session_is_kept_as_text() {
+        assert_eq!(parse_run(&["s.py"]).session, None);
+        assert_eq!(parse_run(&["s.py", "--session", "42"]).session.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn locale_defaults_to_en() {
+        assert_eq!(parse_run(&["s.py"]).locale, "en");
+        assert_eq!(parse_run(&["s.py", "--locale", "nl"]).locale, "nl");
+    }
+
+    #[test]
+    fn out_takes_a_folder() {
+        assert_eq!(parse_run(&["s.py", "--out", "donations"]).out, Some(PathBuf::from("donations")));
+    }
+
+    #[test]
+    fn transcript_takes_a_file() {
+        assert_eq!(parse_run(&["s.py", "--transcript", "t.jsonl"]).transcript, Some(PathBuf::from("t.jsonl")));
+    }
+
+    #[test]
+    fn legacy_donate_defaults_to_off() {
+        assert!(!parse_run(&["s.py"]).legacy_donate);
+        assert!(parse_run(&["s.py", "--legacy-donate"]).legacy_donate);
+    }
+}

@@ -1,0 +1,57 @@
+//! The `port` command: runs data donation study scripts in the terminal.
+//!
+//! `main` parses the command line ([`args`]), resolves it (the only step doing I/O on the
+//! arguments), runs it, and prints the error chain once.
+//!
+//! Exit status: 0 when the study script ended with exit code 0; 1 when it exited with another code,
+//! its runtime failed or a page could not be answered; 2 for wrong arguments or a script that
+//! cannot be started (clap's usage errors are 2 as well).
+
+mod args;
+mod script_run;
+mod terminal_world;
+mod transcript;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, ScriptCommand, TopCommand};
+use crate::script_run::{RunPlan, RunResult};
+
+const EXIT_SCRIPT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(error_exit_code(&error))
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        TopCommand::Script(ScriptCommand::Run(run_args)) => {
+            let plan = RunPlan::resolve(run_args)?;
+            Ok(match script_run::run(plan)? {
+                RunResult::Completed => ExitCode::SUCCESS,
+                RunResult::ExitedWithFailure => ExitCode::from(EXIT_SCRIPT_FAILED),
+            })
+        }
+    }
+}
+
+/// Failures of the run itself are 1; everything before the run could start is a usage error.
+fn error_exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<port_engine::RunError>().is_some()
+        || error.downcast_ref::<script_run::RuntimeFailed>().is_some()
+    {
+        EXIT_SCRIPT_FAILED
+    } else {
+        EXIT_USAGE
+    }
+}

@@ -1,0 +1,243 @@
+//! `port script run` as a user meets it: studies end to end, answers, transcripts, donations,
+//! and the messages and exit status of things that go wrong.
+
+use crate::util::{STUDY_PRELUDE, TestDir, read_donation, run};
+
+/// A study that asks for a file and a choice, and donates what it got.
+const FILE_AND_CHOICE_STUDY: &str = r#"
+def process(session_id, platform):
+    file_result = yield page("Your file", PropsUIPromptFileInput(t("Choose a file"), "application/zip"))
+    reader = file_result.value
+    head = bytes(reader.read(4)) if hasattr(reader, "read") else b""
+    choice = yield page("Choose", PropsUIPromptRadioInput(t("Choose"), t("One"), ["A", "B"]))
+    reply = yield donate(f"{session_id}-answers", {"file": reader.name, "size": reader.size, "head": head.decode(), "choice": choice.value})
+    _ = yield donate(f"{session_id}-reply", {"reply": reply.__type__, "success": getattr(reply.value, "success", None)})
+"#;
+
+fn write_study(test_dir: &TestDir, body: &str) -> String {
+    test_dir.write("study.py", &format!("{STUDY_PRELUDE}\n{body}")).display().to_string()
+}
+
+#[test]
+fn demo_study_on_autopilot_completes_and_writes_the_donation() {
+    let test_dir = TestDir::new();
+    let zip_path = test_dir.demo_zip();
+    let study = crate::util::repo_root().join("studies/demo/script.py");
+    let output = run(test_dir.port(&[
+        "script",
+        "run",
+        &study.display().to_string(),
+        "--file",
+        &zip_path.display().to_string(),
+        "--auto",
+        "--session",
+        "1700000000000",
+        "--out",
+        "out",
+    ]));
+    let output = output.assert_code(0).assert_stdout_contains("exit 0: End of script");
+    let donation = read_donation(&test_dir.join("out"), "1700000000000-demo");
+    // The consent form's donation (ConsentFormViz): one object per table, in the D3I shape.
+    let tables = donation.as_array().unwrap_or_else(|| panic!("not a list: {donation}\n{output}"));
+    assert!(tables.iter().any(|table| table.get("demo_watch_history").is_some()), "{donation}");
+}
+
+#[test]
+fn answers_file_answers_pages_in_order_and_resolves_file_paths() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    test_dir.write("data/upload.zip", "PK\u{3}\u{4}rest");
+    test_dir.write(
+        "answers.json",
+        r#"[{"__type__":"PayloadFile","value":"data/upload.zip"},{"__type__":"PayloadString","value":"B"}]"#,
+    );
+    run(test_dir.port(&["script", "run", &study, "--answers", "answers.json", "--session", "5", "--out", "out"]))
+        .assert_code(0);
+    assert_eq!(
+        read_donation(&test_dir.join("out"), "5-answers"),
+        serde_json::json!({"file": "upload.zip", "size": 8, "head": "PK\u{3}\u{4}", "choice": "B"})
+    );
+    assert_eq!(
+        read_donation(&test_dir.join("out"), "5-reply"),
+        serde_json::json!({"reply": "PayloadResponse", "success": true})
+    );
+}
+
+#[test]
+fn answers_running_out_is_a_clear_error() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    test_dir.write("upload.zip", "PK");
+    test_dir.write("answers.json", r#"[{"__type__":"PayloadFile","value":"upload.zip"}]"#);
+    run(test_dir.port(&["script", "run", &study, "--answers", "answers.json"]))
+        .assert_code(1)
+        .assert_stderr_contains("the answers ran out: all 1 were used, and the page \"Choose\" needs another");
+}
+
+#[test]
+fn legacy_donate_makes_the_script_see_payload_void() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    test_dir.write("upload.zip", "PK");
+    test_dir.write(
+        "answers.json",
+        r#"[{"__type__":"PayloadFile","value":"upload.zip"},{"__type__":"PayloadString","value":"A"}]"#,
+    );
+    run(test_dir.port(&[
+        "script",
+        "run",
+        &study,
+        "--answers",
+        "answers.json",
+        "--session",
+        "5",
+        "--out",
+        "out",
+        "--legacy-donate",
+    ]))
+    .assert_code(0);
+    assert_eq!(
+        read_donation(&test_dir.join("out"), "5-reply"),
+        serde_json::json!({"reply": "PayloadVoid", "success": null})
+    );
+}
+
+#[test]
+fn transcript_has_one_line_per_command_and_response() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    test_dir.write("upload.zip", "PK");
+    run(test_dir.port(&["script", "run", &study, "--auto", "--file", "upload.zip", "--transcript", "run.jsonl"]))
+        .assert_code(0);
+    let text = std::fs::read_to_string(test_dir.join("run.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let summary: Vec<String> = lines
+        .iter()
+        .map(|line| format!("{} {}", line["dir"].as_str().unwrap(), line["value"]["__type__"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "command CommandUIRender",
+            "response PayloadFile",
+            "command CommandUIRender",
+            "response PayloadString",
+            "command CommandSystemDonate",
+            "response PayloadResponse",
+            "command CommandSystemDonate",
+            "response PayloadResponse",
+            "command CommandSystemExit",
+        ]
+    );
+    assert_eq!(lines[1]["value"]["value"]["name"], "upload.zip");
+}
+
+#[test]
+fn donations_without_out_are_accepted_and_summarised() {
+    let test_dir = TestDir::new();
+    let study =
+        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('key/with slash', [1, 2])\n");
+    run(test_dir.port(&["script", "run", &study, "--auto"]))
+        .assert_code(0)
+        .assert_stdout_contains("donation key/with slash: 6 bytes");
+}
+
+#[test]
+fn donation_key_is_made_safe_for_the_file_name() {
+    let test_dir = TestDir::new();
+    let study =
+        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('../escape me', {})\n");
+    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"])).assert_code(0);
+    assert_eq!(read_donation(&test_dir.join("out"), "_.._escape_me"), serde_json::json!({}));
+}
+
+#[test]
+fn script_exception_goes_through_the_error_flow_and_reports_with_consent() {
+    let test_dir = TestDir::new();
+    let study = write_study(
+        &test_dir,
+        "def process(session_id, platform):\n    _ = yield page('Before', PropsUIPromptConfirm(t('Go?'), t('OK'), t('No')))\n    raise ValueError('study bug')\n",
+    );
+    let output = run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out", "--platform", "Demo"]));
+    output.assert_code(0).assert_stderr_contains("page \"Something went wrong\"");
+    let report = read_donation(&test_dir.join("out"), "error-report");
+    assert_eq!(report["platform"], "Demo");
+    let traceback = report["traceback"].as_str().unwrap();
+    assert!(traceback.contains("ValueError: study bug"), "{traceback}");
+}
+
+#[test]
+fn unknown_command_from_python_shows_a_clear_page_and_the_run_goes_on() {
+    let test_dir = TestDir::new();
+    let study = write_study(
+        &test_dir,
+        "def process(session_id, platform):\n    _ = yield {'__type__': 'CommandTeleport'}\n    _ = yield donate('after', 'went on')\n",
+    );
+    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"]))
+        .assert_code(0)
+        // The wording is the engine's; the CLI must show the error page with the command's name.
+        .assert_stderr_contains("[PropsUIPageError, PropsUIPromptConfirm]")
+        .assert_stderr_contains("unknown command CommandTeleport");
+    assert_eq!(read_donation(&test_dir.join("out"), "after"), "went on");
+}
+
+#[test]
+fn unserialisable_command_from_python_is_reported_as_malformed_without_a_crash() {
+    let test_dir = TestDir::new();
+    let study = write_study(
+        &test_dir,
+        "def process(session_id, platform):\n    _ = yield {'__type__': 'CommandSystemDonate', 'key': 'k', 'json_string': object()}\n    _ = yield donate('after', 'went on')\n",
+    );
+    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"]))
+        .assert_code(0)
+        .assert_stderr_contains("the command CommandSystemDonate is not JSON-serialisable: object at json_string")
+        .assert_stderr_contains("[PropsUIPageError, PropsUIPromptConfirm]");
+    assert_eq!(read_donation(&test_dir.join("out"), "after"), "went on");
+    assert!(!test_dir.join("out/k.json").exists());
+}
+
+#[test]
+fn script_exit_code_other_than_zero_fails_the_run() {
+    let test_dir = TestDir::new();
+    let study = write_study(
+        &test_dir,
+        "from port.api.commands import CommandSystemExit\ndef process(session_id, platform):\n    _ = yield CommandSystemExit(3, 'gave up')\n",
+    );
+    run(test_dir.port(&["script", "run", &study, "--auto"])).assert_code(1).assert_stdout_contains("exit 3: gave up");
+}
+
+#[test]
+fn script_that_does_not_exist_is_a_clear_error() {
+    let test_dir = TestDir::new();
+    run(test_dir.port(&["script", "run", "no/such/study.py", "--auto"]))
+        .assert_code(2)
+        .assert_stderr_contains("error: script not found: no/such/study.py");
+}
+
+#[test]
+fn file_that_does_not_exist_is_a_clear_error() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    run(test_dir.port(&["script", "run", &study, "--auto", "--file", "missing.zip"]))
+        .assert_code(2)
+        .assert_stderr_contains("error: file not found: missing.zip");
+}
+
+#[test]
+fn neither_auto_nor_answers_says_to_pass_one() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
+    run(test_dir.port(&["script", "run", &study]))
+        .assert_code(2)
+        .assert_stderr_contains("pass --auto, or --answers FILE.json");
+}
+
+#[test]
+fn study_with_syntax_error_fails_to_start_with_its_traceback() {
+    let test_dir = TestDir::new();
+    let study = test_dir.write("study.py", "def process(:\n").display().to_string();
+    run(test_dir.port(&["script", "run", &study, "--auto"]))
+        .assert_code(2)
+        .assert_stderr_contains("python failed to start the script")
+        .assert_stderr_contains("SyntaxError");
+}

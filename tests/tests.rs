@@ -1,0 +1,13 @@
+//! Integration tests of the `port` binary: one test binary (style.md §12), run with `cargo test`.
+//!
+//! Every test runs the real binary on a study in its own temporary folder; fixtures the tests
+//! generate (zips, answers, small studies) are written there, never into the repository.
+
+// `port script run` as a user meets it: the demo study, answers, transcripts, donations, errors
+// the CLI must report clearly, and the exit status.
+mod cli;
+// What a study script sees of the embedded runtime: feldspar-style packages run unchanged, the
+// `js` stand-in, lazy file readers, VIRTUAL_ENV and PYTHONPATH, and which Python is embedded.
+mod native_script;
+// The per-test temporary folder, the `port` command builder and shared fixture writers.
+mod util;
