@@ -23,6 +23,28 @@ pub enum TopCommand {
     /// feldspar-compatible scripts, run here in an embedded CPython instead of the browser.
     #[command(subcommand)]
     Script(ScriptCommand),
+    /// Run the development host: receives donations and logs from the extension on 127.0.0.1.
+    ///
+    /// It stands in for a host platform while you develop or pilot a study. Each donation is
+    /// written to `DIR/<session>/<key>.json` holding the donated JSON verbatim, and listed in
+    /// `DIR/index.jsonl`; logs and exits are printed. Point the extension's dev-host bridge at the
+    /// printed URL.
+    Host(HostArgs),
+}
+
+/// `port host`, as typed.
+#[derive(Debug, Args)]
+pub struct HostArgs {
+    /// The port to listen on, on 127.0.0.1 only.
+    ///
+    /// 0 picks a free port; the chosen URL is printed either way.
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Where donations are written.
+    ///
+    /// Created if missing. Each session gets a folder, each donation key a file.
+    #[arg(long, value_name = "DIR", default_value = "port-donations")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,7 +140,7 @@ mod tests {
     #[track_caller]
     fn parse_run(arguments: &[&str]) -> RunArgs {
         let cli = Cli::try_parse_from(["port", "script", "run"].iter().chain(arguments)).unwrap();
-        let TopCommand::Script(ScriptCommand::Run(run)) = cli.command;
+        let TopCommand::Script(ScriptCommand::Run(run)) = cli.command else { panic!("not script run") };
         run
     }
 
@@ -197,5 +219,31 @@ mod tests {
     fn legacy_donate_defaults_to_off() {
         assert!(!parse_run(&["s.py"]).legacy_donate);
         assert!(parse_run(&["s.py", "--legacy-donate"]).legacy_donate);
+    }
+
+    #[track_caller]
+    fn parse_host(arguments: &[&str]) -> HostArgs {
+        let cli = Cli::try_parse_from(["port", "host"].iter().chain(arguments)).unwrap();
+        let TopCommand::Host(host) = cli.command else { panic!("not host") };
+        host
+    }
+
+    #[test]
+    fn host_defaults_to_port_8787_and_port_donations() {
+        let host = parse_host(&[]);
+        assert_eq!(host.port, 8787);
+        assert_eq!(host.dir, PathBuf::from("port-donations"));
+    }
+
+    #[test]
+    fn host_takes_port_and_dir() {
+        let host = parse_host(&["--port", "0", "--dir", "/tmp/d"]);
+        assert_eq!(host.port, 0);
+        assert_eq!(host.dir, PathBuf::from("/tmp/d"));
+    }
+
+    #[test]
+    fn host_port_must_be_a_number() {
+        assert!(Cli::try_parse_from(["port", "host", "--port", "http"]).is_err());
     }
 }

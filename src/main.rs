@@ -1,4 +1,4 @@
-//! The `port` command: runs data donation study scripts in the terminal.
+//! The `port` command: runs data donation study scripts in the terminal, and hosts donations.
 //!
 //! `main` parses the command line ([`args`]), resolves it (the only step doing I/O on the
 //! arguments), runs it, and prints the error chain once.
@@ -8,6 +8,7 @@
 //! cannot be started (clap's usage errors are 2 as well).
 
 mod args;
+mod dev_host;
 mod script_run;
 mod terminal_world;
 mod transcript;
@@ -41,6 +42,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 RunResult::Completed => ExitCode::SUCCESS,
                 RunResult::ExitedWithFailure => ExitCode::from(EXIT_SCRIPT_FAILED),
             })
+        }
+        TopCommand::Host(host_args) => {
+            let host = dev_host::DevHost::bind(host_args.port, &host_args.dir)?;
+            eprintln!("port host: listening on {}", host.url());
+            eprintln!("port host: donations are written to {}", host.donation_dir().display());
+            host.serve_forever();
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

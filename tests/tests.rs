@@ -6,6 +6,8 @@
 // `port script run` as a user meets it: the demo study, answers, transcripts, donations, errors
 // the CLI must report clearly, and the exit status.
 mod cli;
+// `port host`: donations over HTTP land as files and in the index; logs and exits are accepted.
+mod dev_host;
 // What a study script sees of the embedded runtime: feldspar-style packages run unchanged, the
 // `js` stand-in, lazy file readers, VIRTUAL_ENV and PYTHONPATH, and which Python is embedded.
 mod native_script;
