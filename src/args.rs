@@ -30,6 +30,38 @@ pub enum TopCommand {
     /// `DIR/index.jsonl`; logs and exits are printed. Point the extension's dev-host bridge at the
     /// printed URL.
     Host(HostArgs),
+    /// Build the extension into `dist/extension`, loadable unpacked in Chrome.
+    ///
+    /// Compiles the wasm crates, bundles Pyodide, micropip, the runtime wheel and the demo study,
+    /// and stamps the version from Cargo into the manifest. Unchanged inputs are not rebuilt.
+    Build(BuildArgs),
+    /// Build, start the dev host, and open Chromium with the extension running the demo study.
+    ///
+    /// Chromium runs headed when a display exists, headless otherwise. Donations land in the
+    /// printed folder. Stop with Ctrl-C.
+    Run(ExtensionRunArgs),
+}
+
+/// `port build`, as typed.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Optimise the wasm with wasm-opt and also write a Web Store zip.
+    #[arg(long)]
+    pub release: bool,
+}
+
+/// `port run`, as typed.
+#[derive(Debug, Args)]
+pub struct ExtensionRunArgs {
+    /// The dev host's port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+    /// Where the dev host writes donations; default `.cache/dev-host/donations`.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The Chromium (or Chrome) to start; default: `chromium` on the PATH.
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
 }
 
 /// `port host`, as typed.
@@ -245,5 +277,21 @@ mod tests {
     #[test]
     fn host_port_must_be_a_number() {
         assert!(Cli::try_parse_from(["port", "host", "--port", "http"]).is_err());
+    }
+
+    #[test]
+    fn build_release_is_a_flag() {
+        let cli = Cli::try_parse_from(["port", "build", "--release"]).unwrap();
+        let TopCommand::Build(build) = cli.command else { panic!("not build") };
+        assert!(build.release);
+    }
+
+    #[test]
+    fn run_defaults_to_port_8787_and_path_chromium() {
+        let cli = Cli::try_parse_from(["port", "run"]).unwrap();
+        let TopCommand::Run(run) = cli.command else { panic!("not run") };
+        assert_eq!(run.port, 8787);
+        assert_eq!(run.dir, None);
+        assert_eq!(run.browser, None);
     }
 }

@@ -9,6 +9,7 @@
 
 mod args;
 mod dev_host;
+mod extension;
 mod script_run;
 mod terminal_world;
 mod transcript;
@@ -42,6 +43,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 RunResult::Completed => ExitCode::SUCCESS,
                 RunResult::ExitedWithFailure => ExitCode::from(EXIT_SCRIPT_FAILED),
             })
+        }
+        TopCommand::Build(build_args) => {
+            extension::build(build_args.release)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        TopCommand::Run(run_args) => {
+            extension::run(run_args.port, run_args.dir, run_args.browser)?;
+            Ok(ExitCode::SUCCESS)
         }
         TopCommand::Host(host_args) => {
             let host = dev_host::DevHost::bind(host_args.port, &host_args.dir)?;

@@ -17,6 +17,7 @@ mod command;
 mod consent;
 mod decode;
 pub mod message;
+pub mod worker_message;
 mod page;
 mod payload;
 mod prompt;

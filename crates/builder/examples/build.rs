@@ -1,0 +1,17 @@
+//! Builds the extension without the `port` CLI: `cargo run -p port-builder --example build [-- --release]`.
+
+fn main() -> std::process::ExitCode {
+    let repo_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository");
+    let release = std::env::args().any(|argument| argument == "--release");
+    let options = port_builder::BuildOptions { release, out_dir: repo_root.join("dist"), repo_root };
+    match port_builder::build(options) {
+        Ok(report) => {
+            println!("{}", report.extension_dir.display());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

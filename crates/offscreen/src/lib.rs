@@ -1,0 +1,304 @@
+//! The offscreen document: the session lives here.
+//!
+//! **Architecture Invariant:** this crate only translates. It performs the [`Action`]s of a
+//! `port_engine::Session` and feeds it what happened; the run cycle's decisions are the engine's.
+//!
+//! The session lives in the offscreen document, not in the service worker, because Chrome stops an
+//! idle service worker and its state with it, while the offscreen document and its Pyodide worker
+//! survive. UI views (popup, side panel, tab) are views of this session: they talk to it over the
+//! `port-session` `BroadcastChannel` (structured clone, so a chosen `File` arrives intact) and keep
+//! no state that matters. Donations, logs and the exit go to the background service worker, which
+//! holds the host bridges.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Reflect};
+use port_engine::{Action, ScriptError, Session, SessionConfig, State};
+use port_protocol::message::{SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, StudyLabel, ViewMessage};
+use port_protocol::worker_message::{BACKGROUND_TARGET, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
+use port_protocol::{DonateResponse, Payload};
+use port_web::{WebError, from_js, log, runtime, set, to_js};
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+/// Everything the offscreen document holds.
+struct Offscreen {
+    session_id: String,
+    session: Session,
+    channel: BroadcastChannel,
+    worker: Worker,
+    /// What views show; `page_seq` increases with every rendered page.
+    view: SessionView,
+    /// The `files` array of the answer being processed: the worker gets it with the payload.
+    answer_files: JsValue,
+}
+
+thread_local! {
+    static OFFSCREEN: RefCell<Option<Offscreen>> = const { RefCell::new(None) };
+}
+
+fn with_offscreen<R>(f: impl FnOnce(&mut Offscreen) -> R) -> Option<R> {
+    OFFSCREEN.with(|cell| cell.borrow_mut().as_mut().map(f))
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    if let Err(error) = try_start() {
+        log::error(&format!("offscreen: start failed: {error}"));
+    }
+}
+
+fn try_start() -> Result<(), WebError> {
+    let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
+    let parameters = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
+    let session_id = parameters.get("session_id").unwrap_or_else(|| format!("{}", js_sys::Date::now() as u64));
+    let study_id = parameters.get("study_id").unwrap_or_else(|| "demo".into());
+
+    let channel = port_web::channel::open(SESSION_CHANNEL, on_view_message)?;
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    let worker = Worker::new_with_options(&runtime::get_url("worker.js")?, &options)?;
+    let on_worker_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| on_worker_message(event.data()));
+    worker.set_onmessage(Some(on_worker_message.as_ref().unchecked_ref()));
+    on_worker_message.forget();
+    let on_worker_error = Closure::<dyn Fn(JsValue)>::new(|event: JsValue| {
+        let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
+        on_script_failure(format!("the worker failed: {}", message.unwrap_or_else(|| "no message".into())));
+    });
+    worker.set_onerror(Some(on_worker_error.as_ref().unchecked_ref()));
+    on_worker_error.forget();
+
+    let view = SessionView {
+        page_seq: 0,
+        status: SessionStatus::Booting { step: "start".into(), step_idx: 0, n_steps: N_BOOT_STEPS },
+        page: None,
+        locale: "en".into(),
+        study: Some(StudyLabel { title: study_id.clone(), version: env!("CARGO_PKG_VERSION").into() }),
+    };
+    OFFSCREEN.with(|cell| {
+        *cell.borrow_mut() = Some(Offscreen {
+            session_id,
+            session: Session::new(SessionConfig::default()),
+            channel,
+            worker,
+            view,
+            answer_files: JsValue::UNDEFINED,
+        })
+    });
+    port_web::log::capture_errors(|text| log::error(&format!("offscreen: {text}")));
+    broadcast();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = initialise_worker(&study_id).await {
+            on_script_failure(format!("cannot start the runtime: {error}"));
+        }
+    });
+    Ok(())
+}
+
+/// Reads `build.json` (written by the builder: the runtime wheel's path) and sends `initialise`.
+async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
+    let build_info = port_web::fetch_json(&runtime::get_url("build.json")?).await?;
+    let wheel_path = build_info["runtime_wheel"]
+        .as_str()
+        .ok_or_else(|| WebError("build.json names no runtime_wheel".into()))?
+        .to_owned();
+    let initialise = ToWorker::Initialise {
+        index_url: runtime::get_url("pyodide/")?,
+        wheel_url: runtime::get_url(&wheel_path)?,
+        script_url: runtime::get_url(&format!("studies/{study_id}/script.py"))?,
+    };
+    let message = to_js(&initialise)?;
+    with_offscreen(|offscreen| offscreen.worker.post_message(&message)).transpose()?;
+    Ok(())
+}
+
+fn broadcast() {
+    with_offscreen(|offscreen| {
+        let message = SessionMessage::State(offscreen.view.clone());
+        match to_js(&message) {
+            Ok(value) => {
+                let _ = offscreen.channel.post_message(&value);
+            }
+            Err(error) => log::error(&format!("offscreen: cannot encode the state: {error}")),
+        }
+    });
+}
+
+fn on_view_message(data: JsValue) {
+    let message: ViewMessage = match from_js(&data) {
+        Ok(message) => message,
+        // Our own state messages and other traffic on the channel are not view messages.
+        Err(_) => return,
+    };
+    match message {
+        ViewMessage::Attach => broadcast(),
+        ViewMessage::SetLocale { locale } => {
+            with_offscreen(|offscreen| offscreen.view.locale = locale);
+            broadcast();
+        }
+        ViewMessage::Answer { page_seq, payload } => {
+            let actions = with_offscreen(|offscreen| {
+                if page_seq != offscreen.view.page_seq || !matches!(offscreen.session.state(), State::AwaitingUi { .. }) {
+                    // An answer to a page that is gone, e.g. from a second view.
+                    return Vec::new();
+                }
+                offscreen.answer_files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
+                match offscreen.session.on_ui_answer(payload) {
+                    Ok(actions) => {
+                        offscreen.view.status = SessionStatus::Working;
+                        actions
+                    }
+                    Err(error) => {
+                        log::error(&format!("offscreen: {error}"));
+                        Vec::new()
+                    }
+                }
+            });
+            broadcast();
+            perform(actions.unwrap_or_default());
+        }
+    }
+}
+
+fn on_worker_message(data: JsValue) {
+    let message: FromWorker = match from_js(&data) {
+        Ok(message) => message,
+        Err(error) => return log::error(&format!("offscreen: bad worker message: {error}")),
+    };
+    match message {
+        FromWorker::BootProgress { step, step_idx, n_steps } => {
+            with_offscreen(|offscreen| offscreen.view.status = SessionStatus::Booting { step, step_idx, n_steps });
+            broadcast();
+        }
+        FromWorker::InitialiseDone => {
+            let actions = with_offscreen(|offscreen| {
+                offscreen.view.status = SessionStatus::Working;
+                offscreen.session.start()
+            });
+            broadcast();
+            match actions {
+                Some(Ok(actions)) => perform(actions),
+                Some(Err(error)) => log::error(&format!("offscreen: {error}")),
+                None => {}
+            }
+        }
+        FromWorker::RunCycleDone { command_json } => {
+            let actions = with_offscreen(|offscreen| offscreen.session.on_script_output(Ok(command_json)));
+            match actions {
+                Some(Ok(actions)) => perform(actions),
+                Some(Err(error)) => log::error(&format!("offscreen: {error}")),
+                None => {}
+            }
+        }
+        FromWorker::Error { message } => on_script_failure(message),
+    }
+}
+
+/// The runtime failed. The message may hold participant data: it goes to the local console and
+/// the error page only.
+fn on_script_failure(message: String) {
+    log::error(&format!("offscreen: the script runtime failed: {message}"));
+    let actions = with_offscreen(|offscreen| {
+        if matches!(offscreen.session.state(), State::NotStarted) {
+            // A boot failure: the session never started, so start it only to reach its crash page.
+            let _ = offscreen.session.start();
+        }
+        if !matches!(offscreen.session.state(), State::AwaitingScript) {
+            return Vec::new();
+        }
+        offscreen.session.on_script_output(Err(ScriptError { message })).unwrap_or_default()
+    });
+    perform(actions.unwrap_or_default());
+}
+
+fn perform(actions: Vec<Action>) {
+    for action in actions {
+        if let Err(error) = perform_one(action) {
+            log::error(&format!("offscreen: {error}"));
+        }
+    }
+}
+
+fn perform_one(action: Action) -> Result<(), WebError> {
+    match action {
+        Action::SendToScript(reply) => {
+            let message = match reply {
+                None => {
+                    let session_id = with_offscreen(|offscreen| offscreen.session_id.clone()).unwrap_or_default();
+                    to_js(&ToWorker::FirstRunCycle { session_id, platform: None })?
+                }
+                Some(payload) => {
+                    let has_files = matches!(payload, Payload::File(_) | Payload::FileArray(_));
+                    let message = to_js(&ToWorker::NextRunCycle { response: payload })?;
+                    if has_files {
+                        let files = with_offscreen(|offscreen| std::mem::replace(&mut offscreen.answer_files, JsValue::UNDEFINED));
+                        set(&message, "files", &files.unwrap_or(Array::new().into()));
+                    }
+                    message
+                }
+            };
+            with_offscreen(|offscreen| offscreen.worker.post_message(&message)).transpose()?;
+        }
+        Action::Render(page) => {
+            with_offscreen(|offscreen| {
+                offscreen.view.page_seq += 1;
+                offscreen.view.page = Some(page);
+                offscreen.view.status = match offscreen.session.state() {
+                    State::AwaitingUi { .. } => SessionStatus::AwaitingParticipant,
+                    State::Crashed { .. } => SessionStatus::Crashed,
+                    _ => SessionStatus::Working,
+                };
+            });
+            broadcast();
+        }
+        Action::Donate(donation) => {
+            let session_id = session_id();
+            wasm_bindgen_futures::spawn_local(async move {
+                let reply = send_to_background(&ToBackground::Donate { session_id, donation }).await;
+                let reply: Option<DonateResponse> = match reply {
+                    Ok(value) if value.is_null() || value.is_undefined() => None,
+                    Ok(value) => from_js(&value).unwrap_or_else(|error| {
+                        log::error(&format!("offscreen: bad donate reply: {error}"));
+                        None
+                    }),
+                    Err(error) => {
+                        log::error(&format!("offscreen: donate failed: {error}"));
+                        None
+                    }
+                };
+                let actions = with_offscreen(|offscreen| offscreen.session.on_host_reply(reply));
+                match actions {
+                    Some(Ok(actions)) => perform(actions),
+                    Some(Err(error)) => log::error(&format!("offscreen: {error}")),
+                    None => {}
+                }
+            });
+        }
+        Action::SendLogs(entries) => fire_and_forget(ToBackground::Logs { session_id: session_id(), entries }),
+        Action::SendEvent(name) => fire_and_forget(ToBackground::Event { session_id: session_id(), name }),
+        Action::Exit(exit) => {
+            with_offscreen(|offscreen| offscreen.view.status = SessionStatus::Finished { code: exit.code });
+            broadcast();
+            fire_and_forget(ToBackground::Exit { session_id: session_id(), exit });
+        }
+    }
+    Ok(())
+}
+
+fn session_id() -> String {
+    with_offscreen(|offscreen| offscreen.session_id.clone()).unwrap_or_default()
+}
+
+async fn send_to_background(message: &ToBackground) -> Result<JsValue, WebError> {
+    let value = to_js(message)?;
+    set(&value, "target", &BACKGROUND_TARGET.into());
+    runtime::send_message(&value).await
+}
+
+fn fire_and_forget(message: ToBackground) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = send_to_background(&message).await {
+            log::error(&format!("offscreen: sending to the background failed: {error}"));
+        }
+    });
+}

@@ -1,0 +1,163 @@
+//! Messages inside the extension that are not views ↔ session: offscreen ↔ Pyodide worker
+//! (feldspar's worker protocol, fact sheet §3.2) and offscreen/views ↔ background service worker.
+//!
+//! The worker hop is `postMessage` (structured clone): a message is one of these types as JSON
+//! parsed into a JS object, plus, for a `PayloadFile`, a `files` array next to the serde data whose
+//! entry `locator` names (as in [`crate::message`]). The background hop is `chrome.runtime`
+//! messaging, which serialises to JSON, so no `File` may travel on it.
+//!
+//! Feldspar's names are kept (`initialise`, `firstRunCycle`, …); its `runCycleDone` carries the
+//! command as an object, ours carries it as JSON text, because decoding is the engine's job.
+
+use serde::{Deserialize, Serialize};
+
+use crate::command::{DonateCommand, ExitCommand, LogCommand};
+use crate::payload::{DonateResponse, Payload};
+
+/// The offscreen document → the Pyodide worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "eventType", rename_all = "camelCase")]
+pub enum ToWorker {
+    /// Boot Pyodide, install the runtime wheel and load the study script. Answered by
+    /// `bootProgress`… then `initialiseDone`, or `error`.
+    #[serde(rename_all = "camelCase")]
+    Initialise {
+        /// The extension folder that holds `pyodide.asm.wasm` and friends, ending in `/`.
+        index_url: String,
+        /// The runtime wheel (`port-*.whl`), an extension URL.
+        wheel_url: String,
+        /// The study script source (Python), an extension URL.
+        script_url: String,
+    },
+    /// `port.main.start(session_id, platform)` then `send(None)`. Answered by `runCycleDone`.
+    #[serde(rename_all = "camelCase")]
+    FirstRunCycle {
+        session_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        platform: Option<String>,
+    },
+    /// `send(response)`. Answered by `runCycleDone`.
+    NextRunCycle { response: Payload },
+}
+
+/// The Pyodide worker → the offscreen document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "eventType", rename_all = "camelCase")]
+pub enum FromWorker {
+    /// A named boot step started: `step_idx` (1-based) of `n_steps`. For the UI's progress bar.
+    #[serde(rename_all = "camelCase")]
+    BootProgress { step: String, step_idx: u32, n_steps: u32 },
+    /// Pyodide, the runtime and the script are ready.
+    InitialiseDone,
+    /// The script's next command, as the JSON text of the dict `ScriptWrapper.send` returned.
+    #[serde(rename_all = "camelCase")]
+    RunCycleDone { command_json: String },
+    /// The runtime failed (boot, or the wrapper itself). `message` may hold a traceback with
+    /// participant data: show it locally, never send it to a host.
+    Error { message: String },
+}
+
+/// The number of boot steps the worker reports.
+pub const N_BOOT_STEPS: u32 = 4;
+
+/// A view or the offscreen document → the background service worker, over `chrome.runtime`
+/// messaging. Every message has `"target": "background"`, so other contexts that receive the
+/// broadcast ignore it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ToBackground {
+    /// Make sure a session runs (create the offscreen document if there is none). Reply:
+    /// [`SessionInfo`].
+    EnsureSession,
+    /// Deliver a donation to the host bridge. Reply: a [`DonateResponse`], or `null` when the bridge
+    /// gives no result.
+    Donate { session_id: String, donation: DonateCommand },
+    /// Forward log entries to the host bridge. Reply: `null`.
+    Logs { session_id: String, entries: Vec<LogCommand> },
+    /// An event for the host, e.g. `initialized`. Reply: `null`.
+    Event { session_id: String, name: String },
+    /// The study ended. Reply: `null`.
+    Exit { session_id: String, exit: ExitCommand },
+}
+
+/// The envelope's `target` field value for [`ToBackground`] messages.
+pub const BACKGROUND_TARGET: &str = "background";
+
+/// The reply to [`ToBackground::EnsureSession`]; also what `chrome.storage.session` keeps under
+/// [`SESSION_STORAGE_KEY`], so that a restarted service worker finds the running session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub session_id: String,
+    /// The study's id; `demo` is the embedded default study.
+    pub study_id: String,
+}
+
+/// The `chrome.storage.session` key of the running [`SessionInfo`].
+pub const SESSION_STORAGE_KEY: &str = "port.session";
+
+/// The reply the background gives to a donation: the host's answer, if the bridge has one.
+pub type DonateReply = Option<DonateResponse>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_roundtrip<T>(value: T, json: &str)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(&value).unwrap(), json);
+        assert_eq!(serde_json::from_str::<T>(json).unwrap(), value);
+    }
+
+    #[test]
+    fn to_worker_initialise_roundtrip() {
+        check_roundtrip(
+            ToWorker::Initialise { index_url: "x/".into(), wheel_url: "w.whl".into(), script_url: "s.py".into() },
+            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py"}"#,
+        );
+    }
+
+    #[test]
+    fn to_worker_first_run_cycle_roundtrip() {
+        check_roundtrip(
+            ToWorker::FirstRunCycle { session_id: "17".into(), platform: None },
+            r#"{"eventType":"firstRunCycle","sessionId":"17"}"#,
+        );
+    }
+
+    #[test]
+    fn to_worker_next_run_cycle_roundtrip() {
+        check_roundtrip(
+            ToWorker::NextRunCycle { response: Payload::True },
+            r#"{"eventType":"nextRunCycle","response":{"__type__":"PayloadTrue","value":true}}"#,
+        );
+    }
+
+    #[test]
+    fn from_worker_roundtrip() {
+        check_roundtrip(
+            FromWorker::BootProgress { step: "pyodide".into(), step_idx: 1, n_steps: 4 },
+            r#"{"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}"#,
+        );
+        check_roundtrip(FromWorker::InitialiseDone, r#"{"eventType":"initialiseDone"}"#);
+        check_roundtrip(
+            FromWorker::RunCycleDone { command_json: "{}".into() },
+            r#"{"eventType":"runCycleDone","commandJson":"{}"}"#,
+        );
+        check_roundtrip(FromWorker::Error { message: "boom".into() }, r#"{"eventType":"error","message":"boom"}"#);
+    }
+
+    #[test]
+    fn to_background_roundtrip() {
+        check_roundtrip(ToBackground::EnsureSession, r#"{"type":"ensure-session"}"#);
+        check_roundtrip(
+            ToBackground::Donate {
+                session_id: "1".into(),
+                donation: DonateCommand { key: "1-demo".into(), json_string: "[]".into() },
+            },
+            r#"{"type":"donate","session_id":"1","donation":{"key":"1-demo","json_string":"[]"}}"#,
+        );
+    }
+}

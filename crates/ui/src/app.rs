@@ -1,0 +1,533 @@
+//! The view's wiring: the session channel, the view's state, strings, the header bar and the status
+//! views. Pages and prompts are drawn by `render`.
+//!
+//! The view keeps only what the participant is doing on the current page (search text, deleted
+//! rows, chosen files, typed answers) in [`PageState`], so a locale switch or a repeated state
+//! message redraws the page without losing it. Everything else comes from the session.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object, Reflect};
+use port_engine::consent::{TableData, TableError};
+use port_protocol::message::{SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, ViewMessage};
+use port_protocol::worker_message::{BACKGROUND_TARGET, ToBackground};
+use port_protocol::{Page, Payload};
+use serde::Serialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, Element, MessageEvent};
+
+use crate::dom::{self, El, button, document};
+use crate::logic::{self, DeletionLog, QuestionAnswer};
+use crate::render;
+
+/// The wasm entry point, run by `init()` in `extension/ui.js`.
+#[wasm_bindgen(start)]
+pub fn start() -> Result<(), JsValue> {
+    let document = document();
+    let root = document.get_element_by_id("app").ok_or_else(|| JsValue::from_str("ui.html has no #app"))?;
+    let header = document.get_element_by_id("bar").ok_or_else(|| JsValue::from_str("ui.html has no #bar"))?;
+    let live = document.get_element_by_id("live").ok_or_else(|| JsValue::from_str("ui.html has no #live"))?;
+    let channel = BroadcastChannel::new(SESSION_CHANNEL)?;
+    let browser_language = web_sys::window().and_then(|window| window.navigator().language());
+    let app = Rc::new(RefCell::new(App {
+        channel: channel.clone(),
+        root,
+        header,
+        live,
+        view: None,
+        last_page: None,
+        locale: logic::initial_locale(browser_language.as_deref()).to_owned(),
+        catalogs: HashMap::new(),
+        answered: None,
+        page_state: PageState::default(),
+        is_popup: is_popup(),
+        announced: None,
+    }));
+
+    let app_for_messages = Rc::clone(&app);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        // Other views' `ViewMessage`s arrive here too; they are not `SessionMessage`s and are skipped.
+        if let Ok(SessionMessage::State(view)) = serde_wasm_bindgen::from_value::<SessionMessage>(event.data()) {
+            on_state(&app_for_messages, view);
+        }
+    });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The channel lives as long as the page, and so does its listener.
+    on_message.forget();
+
+    for locale in logic::UI_LOCALES {
+        load_catalog(&app, locale);
+    }
+    render_all(&app);
+    post(&app, &ViewMessage::Attach, None);
+    Ok(())
+}
+
+/// The view's state. Owned by one `Rc<RefCell<_>>`; listeners hold clones of that `Rc`.
+pub struct App {
+    channel: BroadcastChannel,
+    root: Element,
+    header: Element,
+    live: Element,
+    /// The last state the session sent; `None` until the session answers `Attach`.
+    pub view: Option<SessionView>,
+    /// The last page shown with its `page_seq`, kept up while the session works.
+    last_page: Option<(u64, Rc<Page>)>,
+    /// The locale texts are resolved in: the session's once it sent one, else the browser's.
+    pub locale: String,
+    catalogs: HashMap<String, HashMap<String, String>>,
+    /// The `page_seq` this view answered; a page is answered once.
+    answered: Option<u64>,
+    pub page_state: PageState,
+    is_popup: bool,
+    /// What the live region last announced, as (status, page_seq), so a repeated state is silent.
+    announced: Option<(String, u64)>,
+}
+
+/// What the participant did on the current page that the session does not know yet.
+#[derive(Default)]
+pub struct PageState {
+    pub page_seq: u64,
+    /// Consent tables by `"<prompt idx>/<table idx>"`.
+    pub tables: HashMap<String, TableState>,
+    pub questionnaires: HashMap<usize, Vec<Option<QuestionAnswer>>>,
+    pub radios: HashMap<usize, usize>,
+    pub files: HashMap<usize, Vec<web_sys::File>>,
+}
+
+/// One consent table as the participant sees it.
+pub struct TableState {
+    pub data: Result<TableData, TableError>,
+    pub log: DeletionLog,
+    pub selected: BTreeSet<usize>,
+    pub query: String,
+    pub page_size: usize,
+    pub page_idx: usize,
+    pub folded: bool,
+    pub deletable: bool,
+}
+
+impl App {
+    /// The UI's own string `key` in the current locale: from the fetched `_locales` catalog, else
+    /// from `chrome.i18n` (the browser's locale), else the key itself.
+    pub fn t(&self, key: &str) -> String {
+        self.tf(key, &[])
+    }
+
+    /// [`App::t`] with `$1`… substitutions. The UI's keys carry the prefix `ui_` in `_locales`, so
+    /// they cannot collide with other contexts' keys.
+    pub fn tf(&self, key: &str, substitutions: &[&str]) -> String {
+        let key = &format!("ui_{key}");
+        let locale = logic::ui_locale(&self.locale);
+        if let Some(message) = self.catalogs.get(locale).and_then(|catalog| catalog.get(&key.to_lowercase())) {
+            return logic::substitute(message, substitutions);
+        }
+        chrome_message(key, substitutions).unwrap_or_else(|| key.to_owned())
+    }
+
+    pub fn is_answered(&self, page_seq: u64) -> bool {
+        self.answered == Some(page_seq)
+    }
+}
+
+fn on_state(app: &Rc<RefCell<App>>, view: SessionView) {
+    {
+        let mut state = app.borrow_mut();
+        if state.view.as_ref() == Some(&view) {
+            return;
+        }
+        if !view.locale.is_empty() {
+            state.locale = view.locale.clone();
+        }
+        if state.page_state.page_seq != view.page_seq {
+            state.page_state = PageState { page_seq: view.page_seq, ..PageState::default() };
+        }
+        if let Some(page) = &view.page {
+            let page = Rc::new(page.clone());
+            crate::render::prepare_tables(&mut state.page_state, &page);
+            state.last_page = Some((view.page_seq, page));
+        }
+        state.view = Some(view);
+    }
+    render_all(app);
+}
+
+/// Sends a message to the session. `files` become the message's `files` property, next to the serde
+/// data, because a `File` only survives the channel as itself (structured clone).
+pub fn post(app: &Rc<RefCell<App>>, message: &ViewMessage, files: Option<Array>) {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let Ok(value) = message.serialize(&serializer) else {
+        web_sys::console::error_1(&JsValue::from_str("port-ui: a view message did not serialise"));
+        return;
+    };
+    if let Some(files) = files {
+        let _ = Reflect::set(&value, &JsValue::from_str("files"), &files);
+    }
+    if let Err(error) = app.borrow().channel.post_message(&value) {
+        web_sys::console::error_2(&JsValue::from_str("port-ui: posting to the session failed"), &error);
+    }
+}
+
+/// Answers page `page_seq` once: later calls for the same page do nothing. The page's controls are
+/// disabled at once; the session's next state redraws the view.
+pub fn answer(app: &Rc<RefCell<App>>, page_seq: u64, payload: Payload, files: Option<Array>) {
+    {
+        let mut state = app.borrow_mut();
+        if state.answered == Some(page_seq) {
+            return;
+        }
+        state.answered = Some(page_seq);
+    }
+    post(app, &ViewMessage::Answer { page_seq, payload }, files);
+    let (root, sent) = {
+        let state = app.borrow();
+        (state.root.clone(), state.t("answerSent"))
+    };
+    dom::disable_controls(&root);
+    announce(app, &sent);
+}
+
+/// Says `text` through the aria-live region.
+pub fn announce(app: &Rc<RefCell<App>>, text: &str) {
+    let live = app.borrow().live.clone();
+    // Clearing first makes screen readers repeat a text that did not change.
+    live.set_text_content(None);
+    live.set_text_content(Some(text));
+}
+
+/// Redraws the header bar and the main area from the state.
+pub fn render_all(app: &Rc<RefCell<App>>) {
+    // The old listeners are dropped only after the old DOM is gone (see `dom`).
+    let old_listeners = dom::take_listeners();
+    let (header, root, header_content, main_content, focus, announcement) = {
+        let state = app.borrow();
+        let header_content = render_header(app, &state);
+        let (main_content, focus) = render_main(app, &state);
+        let announcement = status_announcement(&state);
+        (state.header.clone(), state.root.clone(), header_content, main_content, focus, announcement)
+    };
+    dom::clear(&header);
+    let _ = header.append_child(&header_content);
+    dom::clear(&root);
+    let _ = root.append_child(&main_content);
+    drop(old_listeners);
+    let locale = app.borrow().locale.clone();
+    let _ = document().document_element().map(|html| html.set_attribute("lang", logic::ui_locale(&locale)));
+    if let Some((key, text)) = announcement {
+        let is_new = app.borrow().announced.as_ref() != Some(&key);
+        if is_new {
+            app.borrow_mut().announced = Some(key);
+            announce(app, &text);
+            if let Some(focus) = focus {
+                let _ = focus.focus();
+            }
+        }
+    }
+}
+
+fn status_name(status: &SessionStatus) -> &'static str {
+    match status {
+        SessionStatus::Idle => "idle",
+        SessionStatus::Booting { .. } => "booting",
+        SessionStatus::AwaitingParticipant => "awaiting",
+        SessionStatus::Working => "working",
+        SessionStatus::Finished { .. } => "finished",
+        SessionStatus::Crashed => "crashed",
+    }
+}
+
+fn status_announcement(state: &App) -> Option<((String, u64), String)> {
+    let view = state.view.as_ref()?;
+    let text = match &view.status {
+        SessionStatus::Idle => state.t("idleTitle"),
+        SessionStatus::Booting { step, step_idx, n_steps } => {
+            state.tf("bootingStep", &[&step_idx.to_string(), &n_steps.to_string(), step])
+        }
+        SessionStatus::AwaitingParticipant => state.t("newPage"),
+        SessionStatus::Working => state.t("working"),
+        SessionStatus::Finished { .. } => state.t("finishedTitle"),
+        SessionStatus::Crashed => state.t("crashedTitle"),
+    };
+    let detail = match &view.status {
+        SessionStatus::Booting { step_idx, .. } => format!("booting-{step_idx}"),
+        status => status_name(status).to_owned(),
+    };
+    Some(((detail, view.page_seq), text))
+}
+
+fn render_header(app: &Rc<RefCell<App>>, state: &App) -> Element {
+    let mut bar = El::new("div").class("bar-inner");
+    let study_text = match state.view.as_ref().and_then(|view| view.study.as_ref()) {
+        Some(study) => state.tf("studyLabel", &[&study.title, &study.version]),
+        None => state.t("appName"),
+    };
+    bar = bar.child(El::new("span").class("study-label").text(&study_text));
+
+    let select_id = dom::fresh_id("locale");
+    let current = logic::ui_locale(&state.locale);
+    let mut select = El::new("select").attr("id", &select_id);
+    for locale in logic::UI_LOCALES {
+        let label = state.t(&format!("locale_{locale}"));
+        select = select.child(El::new("option").attr("value", locale).flag("selected", locale == current).text(&label));
+    }
+    let app_for_locale = Rc::clone(app);
+    let select = select.on("change", move |event| {
+        let locale = dom::event_value(&event);
+        app_for_locale.borrow_mut().locale = locale.clone();
+        post(&app_for_locale, &ViewMessage::SetLocale { locale }, None);
+        render_all(&app_for_locale);
+    });
+    bar = bar.child(
+        El::new("span")
+            .class("locale-switch")
+            .child(El::new("label").attr("for", &select_id).text(&state.t("language")))
+            .child(select),
+    );
+
+    if state.is_popup {
+        bar = bar.child(
+            button(&state.t("openInTab"))
+                .class("secondary")
+                .attr("title", &state.t("openInTabHint"))
+                .on("click", |_| open_in_tab()),
+        );
+    }
+    bar.build()
+}
+
+/// The main area for the current status, and the element to focus when it is new.
+fn render_main(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sys::HtmlElement>) {
+    let Some(view) = state.view.as_ref() else {
+        // No session answered `Attach`: either it is starting, or no offscreen document exists.
+        let note = El::new("section")
+            .class("status")
+            .child(El::new("div").class("spinner").attr("aria-hidden", "true"))
+            .child(El::new("p").text(&state.t("connecting")))
+            .child(El::new("p").class("muted").text(&state.t("noSessionHint")))
+            .child(start_button(app, state));
+        return (note.build(), None);
+    };
+    match &view.status {
+        SessionStatus::Idle => {
+            let heading = El::new("h1").attr("tabindex", "-1").text(&state.t("idleTitle"));
+            let focus = heading.html();
+            let section = El::new("section")
+                .class("status")
+                .child(heading)
+                .child(El::new("p").text(&state.t("idleBody")))
+                .child(start_button(app, state));
+            (section.build(), Some(focus))
+        }
+        SessionStatus::Booting { step, step_idx, n_steps } => {
+            let heading = El::new("h1").attr("tabindex", "-1").text(&state.t("bootingTitle"));
+            let focus = heading.html();
+            let label_id = dom::fresh_id("boot");
+            let step_text = state.tf("bootingStep", &[&step_idx.to_string(), &n_steps.to_string(), step]);
+            let section = El::new("section")
+                .class("status")
+                .child(heading)
+                .child(El::new("p").attr("id", &label_id).text(&step_text))
+                .child(
+                    El::new("progress")
+                        .attr("max", &n_steps.max(&1).to_string())
+                        .attr("value", &step_idx.min(n_steps).to_string())
+                        .attr("aria-labelledby", &label_id),
+                );
+            (section.build(), Some(focus))
+        }
+        SessionStatus::AwaitingParticipant | SessionStatus::Crashed => {
+            let crashed = view.status == SessionStatus::Crashed;
+            let mut section = El::new("div");
+            if crashed {
+                section = section.child(
+                    El::new("div")
+                        .class("alert")
+                        .attr("role", "alert")
+                        .child(El::new("strong").text(&state.t("crashedTitle")))
+                        .text(" ")
+                        .text(&state.t("crashedBody")),
+                );
+            }
+            let page = view.page.as_ref().map(|_| state.last_page.clone()).unwrap_or(None);
+            match page {
+                Some((page_seq, page)) => {
+                    let enabled = !state.is_answered(page_seq);
+                    let (page_element, focus) = render::page(app, state, page_seq, page, enabled);
+                    (section.child(page_element).build(), focus)
+                }
+                None if crashed => (section.build(), None),
+                None => (section.child(El::new("p").text(&state.t("connecting"))).build(), None),
+            }
+        }
+        SessionStatus::Working => {
+            let note = El::new("p")
+                .class("working")
+                .attr("role", "status")
+                .child(El::new("span").class("spinner").attr("aria-hidden", "true"))
+                .text(&state.t("working"));
+            let mut section = El::new("div").child(note);
+            if let Some((page_seq, page)) = state.last_page.clone() {
+                let (page_element, _) = render::page(app, state, page_seq, page, false);
+                let _ = page_element.class_list().add_1("busy");
+                let _ = page_element.set_attribute("aria-busy", "true");
+                section = section.child(page_element);
+            }
+            (section.build(), None)
+        }
+        SessionStatus::Finished { code } => {
+            let heading = El::new("h1").attr("tabindex", "-1").text(&state.t("finishedTitle"));
+            let focus = heading.html();
+            let mut section =
+                El::new("section").class("status").child(heading).child(El::new("p").text(&state.t("finishedBody")));
+            if *code != 0 {
+                section =
+                    section.child(El::new("p").class("muted").text(&state.tf("finishedCode", &[&code.to_string()])));
+            }
+            (section.build(), Some(focus))
+        }
+    }
+}
+
+/// "Start the demo study": asks the background for a session (`ToBackground::EnsureSession`), which
+/// creates the offscreen document and starts the default study, then attaches to it.
+///
+/// FIXME: `EnsureSession` does not say what happens when the offscreen document exists but is idle
+/// (a study finished); if it does not restart the study, the button only re-attaches.
+fn start_button(app: &Rc<RefCell<App>>, state: &App) -> El {
+    let app = Rc::clone(app);
+    button(&state.t("startDemo")).class("primary").on("click", move |event| {
+        if let Some(button) = event.current_target().and_then(|target| target.dyn_into::<Element>().ok()) {
+            let _ = button.set_attribute("disabled", "");
+        }
+        let starting = app.borrow().t("starting");
+        announce(&app, &starting);
+        let sent = send_to_background(&ToBackground::EnsureSession);
+        let app_for_attach = Rc::clone(&app);
+        let attach: JsValue =
+            Closure::once_into_js(move |_: JsValue| post(&app_for_attach, &ViewMessage::Attach, None));
+        let attach_anyway = attach.clone();
+        promise_then(&sent, &attach, Some(&attach_anyway));
+    })
+}
+
+/// `chrome.runtime.sendMessage` of a [`ToBackground`] with its `target` envelope field. Returns the
+/// reply's promise (`undefined` outside the extension).
+fn send_to_background(message: &ToBackground) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let Ok(value) = message.serialize(&serializer) else { return JsValue::UNDEFINED };
+    let _ = Reflect::set(&value, &JsValue::from_str("target"), &JsValue::from_str(BACKGROUND_TARGET));
+    let Some(runtime) = chrome_namespace("runtime") else { return JsValue::UNDEFINED };
+    Reflect::get(&runtime, &JsValue::from_str("sendMessage"))
+        .ok()
+        .and_then(|send| send.dyn_into::<Function>().ok())
+        .and_then(|send| send.call1(&runtime, &value).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+/// Fetches `_locales/<locale>/messages.json`, so the locale switch can change the UI's own strings
+/// at run time (`chrome.i18n` only knows the browser's locale).
+fn load_catalog(app: &Rc<RefCell<App>>, locale: &'static str) {
+    let Some(window) = web_sys::window() else { return };
+    let app = Rc::clone(app);
+    let on_text: JsValue = Closure::once_into_js(move |text: JsValue| {
+        let Some(text) = text.as_string() else { return };
+        let catalog = logic::parse_catalog(&text);
+        if catalog.is_empty() {
+            return;
+        }
+        let is_current = logic::ui_locale(&app.borrow().locale) == locale;
+        app.borrow_mut().catalogs.insert(locale.to_owned(), catalog);
+        if is_current {
+            render_all(&app);
+        }
+    });
+    let on_response: JsValue = Closure::once_into_js(move |response: JsValue| -> JsValue {
+        let text = Reflect::get(&response, &JsValue::from_str("text"))
+            .ok()
+            .and_then(|text| text.dyn_into::<Function>().ok())
+            .and_then(|text| text.call0(&response).ok());
+        text.unwrap_or(JsValue::UNDEFINED)
+    });
+    let on_error: JsValue = Closure::once_into_js(|_: JsValue| {});
+    let fetched: JsValue = window.fetch_with_str(&format!("_locales/{locale}/messages.json")).into();
+    let text = promise_then(&fetched, &on_response, None);
+    promise_then(&text, &on_text, Some(&on_error));
+}
+
+/// `promise.then(on_fulfilled, on_rejected)` through the untyped JS method, so a callback may
+/// return the next promise (js-sys' typed `then` takes callbacks without a result).
+fn promise_then(promise: &JsValue, on_fulfilled: &JsValue, on_rejected: Option<&JsValue>) -> JsValue {
+    let Some(then) =
+        Reflect::get(promise, &JsValue::from_str("then")).ok().and_then(|then| then.dyn_into::<Function>().ok())
+    else {
+        return JsValue::UNDEFINED;
+    };
+    let result = match on_rejected {
+        Some(on_rejected) => then.call2(promise, on_fulfilled, on_rejected),
+        None => then.call1(promise, on_fulfilled),
+    };
+    result.unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `chrome.i18n.getMessage(key, substitutions)`, or `None` outside the extension or for an unknown key.
+fn chrome_message(key: &str, substitutions: &[&str]) -> Option<String> {
+    let i18n = chrome_namespace("i18n")?;
+    let get_message = Reflect::get(&i18n, &JsValue::from_str("getMessage")).ok()?.dyn_into::<Function>().ok()?;
+    let substitutions: Array = substitutions.iter().map(|text| JsValue::from_str(text)).collect();
+    let message = get_message.call2(&i18n, &JsValue::from_str(key), &substitutions).ok()?.as_string()?;
+    (!message.is_empty()).then_some(message)
+}
+
+fn chrome_namespace(name: &str) -> Option<JsValue> {
+    let chrome = Reflect::get(&js_sys::global(), &JsValue::from_str("chrome")).ok()?;
+    let namespace = Reflect::get(&chrome, &JsValue::from_str(name)).ok()?;
+    (!namespace.is_undefined()).then_some(namespace)
+}
+
+/// Whether this view is the toolbar popup: `chrome.extension.getViews({type: "popup"})` lists it.
+/// `?view=popup` in the URL forces it, for manifests that mark the popup that way and for tests.
+fn is_popup() -> bool {
+    let search = web_sys::window().and_then(|window| window.location().search().ok()).unwrap_or_default();
+    if search.contains("view=popup") {
+        return true;
+    }
+    let Some(extension) = chrome_namespace("extension") else { return false };
+    let Some(get_views) =
+        Reflect::get(&extension, &JsValue::from_str("getViews")).ok().and_then(|f| f.dyn_into::<Function>().ok())
+    else {
+        return false;
+    };
+    let filter = Object::new();
+    let _ = Reflect::set(&filter, &JsValue::from_str("type"), &JsValue::from_str("popup"));
+    let Some(window) = web_sys::window() else { return false };
+    get_views
+        .call1(&extension, &filter)
+        .ok()
+        .and_then(|views| views.dyn_into::<Array>().ok())
+        .is_some_and(|views| views.includes(&window, 0))
+}
+
+/// Opens `ui.html` in a tab and closes the popup: some platforms close a popup when a file chooser
+/// opens, which would lose the choice.
+fn open_in_tab() {
+    let Some(tabs) = chrome_namespace("tabs") else { return };
+    let Some(runtime) = chrome_namespace("runtime") else { return };
+    let url = Reflect::get(&runtime, &JsValue::from_str("getURL"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .and_then(|get_url| get_url.call1(&runtime, &JsValue::from_str("ui.html")).ok());
+    let Some(url) = url else { return };
+    let options = Object::new();
+    let _ = Reflect::set(&options, &JsValue::from_str("url"), &url);
+    if let Some(create) =
+        Reflect::get(&tabs, &JsValue::from_str("create")).ok().and_then(|f| f.dyn_into::<Function>().ok())
+    {
+        let _ = create.call1(&tabs, &options);
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.close();
+    }
+}

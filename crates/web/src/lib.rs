@@ -1,0 +1,277 @@
+//! Shared wasm glue for the extension's contexts (background, offscreen, worker).
+//!
+//! **Architecture Invariant:** this crate only translates. It wraps `chrome.*` calls, the session
+//! `BroadcastChannel` and error capture; it makes no decisions. Decisions live in `port-engine`.
+//!
+//! `chrome.*` is reached through `js_sys::Reflect` on the global object, because the same code runs
+//! in a service worker (no `window`), a document and a worker.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use serde::{Serialize, de::DeserializeOwned};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+/// A failed browser call, as text for the developer log. Never shown to a participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebError(pub String);
+
+impl std::fmt::Display for WebError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+impl From<JsValue> for WebError {
+    fn from(value: JsValue) -> WebError {
+        WebError(describe_js_error(&value))
+    }
+}
+
+/// The text of a thrown JS value: `error.message` (+ stack) or its string form.
+pub fn describe_js_error(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        let message = String::from(error.message());
+        let stack = Reflect::get(error, &"stack".into()).ok().and_then(|stack| stack.as_string());
+        return match stack {
+            Some(stack) if !stack.contains(&message) => format!("{message}\n{stack}"),
+            Some(stack) => stack,
+            None => message,
+        };
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Reads `object.path[0].path[1]…`.
+pub fn get_path(object: &JsValue, path: &[&str]) -> Result<JsValue, WebError> {
+    let mut value = object.clone();
+    for name in path {
+        value = Reflect::get(&value, &JsValue::from_str(name))?;
+        if value.is_undefined() {
+            return Err(WebError(format!("{} is undefined", path.join("."))));
+        }
+    }
+    Ok(value)
+}
+
+/// Calls `object.path…(args)` with `this` bound to the object that holds the method.
+pub fn call_path(object: &JsValue, path: &[&str], args: &[JsValue]) -> Result<JsValue, WebError> {
+    let (method_name, holder_path) = path.split_last().expect("a path names a method");
+    let holder = get_path(object, holder_path)?;
+    let method: Function = get_path(&holder, &[method_name])?.unchecked_into();
+    let arguments: Array = args.iter().collect();
+    Ok(Reflect::apply(&method, &holder, &arguments)?)
+}
+
+/// Calls a promise-returning method and awaits it.
+pub async fn call_path_async(object: &JsValue, path: &[&str], args: &[JsValue]) -> Result<JsValue, WebError> {
+    let promise: Promise = call_path(object, path, args)?.unchecked_into();
+    Ok(JsFuture::from(promise).await?)
+}
+
+/// The global `chrome` object.
+pub fn chrome() -> Result<JsValue, WebError> {
+    get_path(&js_sys::global(), &["chrome"])
+}
+
+/// A serde value as a plain JS object, through JSON so that it has exactly the serde_json shape.
+pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, WebError> {
+    let text = serde_json::to_string(value).map_err(|error| WebError(error.to_string()))?;
+    Ok(js_sys::JSON::parse(&text)?)
+}
+
+/// A plain JS object as a serde value, through JSON. `File`s inside become `{}`; take them out first.
+pub fn from_js<T: DeserializeOwned>(value: &JsValue) -> Result<T, WebError> {
+    let text: String = js_sys::JSON::stringify(value)?.into();
+    serde_json::from_str(&text).map_err(|error| WebError(format!("{error} in {}", truncate(&text, 200))))
+}
+
+fn truncate(text: &str, n_chars: usize) -> String {
+    text.chars().take(n_chars).collect()
+}
+
+/// `fetch(url)` parsed as JSON, from any global scope (document, worker, service worker).
+pub async fn fetch_json(url: &str) -> Result<serde_json::Value, WebError> {
+    let response = call_path_async(&js_sys::global(), &["fetch"], &[url.into()]).await?;
+    let ok = Reflect::get(&response, &"ok".into())?.as_bool().unwrap_or(false);
+    if !ok {
+        return Err(WebError(format!("fetching {url} failed")));
+    }
+    let text = call_path_async(&response, &["text"], &[]).await?;
+    let text = text.as_string().ok_or_else(|| WebError(format!("{url} is not text")))?;
+    serde_json::from_str(&text).map_err(|error| WebError(format!("{url}: {error}")))
+}
+
+/// Sets `object[name] = value` on a JS object.
+pub fn set(object: &JsValue, name: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(name), value);
+}
+
+/// A new empty JS object.
+pub fn new_object() -> JsValue {
+    Object::new().into()
+}
+
+pub mod runtime {
+    //! `chrome.runtime`: messaging between contexts (JSON only) and extension URLs.
+
+    use super::*;
+
+    /// `chrome.runtime.getURL(path)`.
+    pub fn get_url(path: &str) -> Result<String, WebError> {
+        let url = call_path(&chrome()?, &["runtime", "getURL"], &[path.into()])?;
+        url.as_string().ok_or_else(|| WebError("getURL returned no string".into()))
+    }
+
+    /// `chrome.runtime.sendMessage(message)`, awaiting the reply.
+    pub async fn send_message(message: &JsValue) -> Result<JsValue, WebError> {
+        call_path_async(&chrome()?, &["runtime", "sendMessage"], std::slice::from_ref(message)).await
+    }
+
+    /// Listens to `chrome.runtime.onMessage`. The handler returns `Some(promise)` to answer the
+    /// message asynchronously, or `None` to leave it to other listeners.
+    pub fn on_message(handler: impl Fn(JsValue) -> Option<Promise> + 'static) -> Result<(), WebError> {
+        let closure = Closure::<dyn Fn(JsValue, JsValue, Function) -> JsValue>::new(
+            move |message: JsValue, _sender: JsValue, send_response: Function| match handler(message) {
+                Some(promise) => {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let reply = match JsFuture::from(promise).await {
+                            Ok(value) => value,
+                            Err(error) => {
+                                let reply = new_object();
+                                set(&reply, "error", &describe_js_error(&error).into());
+                                reply
+                            }
+                        };
+                        let _ = send_response.call1(&JsValue::NULL, &reply);
+                    });
+                    // `true` keeps the channel open for the asynchronous reply.
+                    JsValue::TRUE
+                }
+                None => JsValue::FALSE,
+            },
+        );
+        call_path(&chrome()?, &["runtime", "onMessage", "addListener"], &[closure.into_js_value()])?;
+        Ok(())
+    }
+
+    /// `chrome.runtime.getContexts({contextTypes: [context_type]})`: how many contexts of this type
+    /// exist, e.g. `OFFSCREEN_DOCUMENT`.
+    pub async fn count_contexts(context_type: &str) -> Result<u32, WebError> {
+        let filter = new_object();
+        set(&filter, "contextTypes", &Array::of1(&context_type.into()).into());
+        let contexts = call_path_async(&chrome()?, &["runtime", "getContexts"], &[filter]).await?;
+        Ok(Array::from(&contexts).length())
+    }
+}
+
+pub mod offscreen {
+    //! `chrome.offscreen`: the document that owns the session.
+
+    use super::*;
+
+    /// `chrome.offscreen.createDocument({url, reasons, justification})`.
+    pub async fn create_document(url: &str, reasons: &[&str], justification: &str) -> Result<(), WebError> {
+        let parameters = new_object();
+        set(&parameters, "url", &url.into());
+        let reasons: Array = reasons.iter().map(|reason| JsValue::from_str(reason)).collect();
+        set(&parameters, "reasons", &reasons.into());
+        set(&parameters, "justification", &justification.into());
+        call_path_async(&chrome()?, &["offscreen", "createDocument"], &[parameters]).await?;
+        Ok(())
+    }
+}
+
+pub mod storage {
+    //! `chrome.storage.session` / `chrome.storage.local`: JSON values by key.
+
+    use super::*;
+
+    /// Which storage area.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Area {
+        /// Kept while the browser runs; survives the service worker being stopped.
+        Session,
+        /// Kept on disk.
+        Local,
+    }
+
+    impl Area {
+        fn name(self) -> &'static str {
+            match self {
+                Area::Session => "session",
+                Area::Local => "local",
+            }
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(area: Area, key: &str) -> Result<Option<T>, WebError> {
+        let items = call_path_async(&chrome()?, &["storage", area.name(), "get"], &[key.into()]).await?;
+        let value = Reflect::get(&items, &key.into())?;
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        from_js(&value).map(Some)
+    }
+
+    pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), WebError> {
+        let items = new_object();
+        super::set(&items, key, &to_js(value)?);
+        call_path_async(&chrome()?, &["storage", area.name(), "set"], &[items]).await?;
+        Ok(())
+    }
+}
+
+pub mod channel {
+    //! The session `BroadcastChannel` between UI views and the offscreen document.
+
+    use super::*;
+    use web_sys::{BroadcastChannel, MessageEvent};
+
+    /// A `BroadcastChannel` whose listener lives as long as the page.
+    pub fn open(name: &str, on_message: impl Fn(JsValue) + 'static) -> Result<BroadcastChannel, WebError> {
+        let channel = BroadcastChannel::new(name)?;
+        let closure = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| on_message(event.data()));
+        channel.set_onmessage(Some(closure.as_ref().unchecked_ref()));
+        // The channel lives for the whole page, so its listener does too.
+        closure.forget();
+        Ok(channel)
+    }
+}
+
+pub mod log {
+    //! Developer logging to the console, and capture of uncaught errors.
+
+    use super::*;
+
+    pub fn info(message: &str) {
+        web_sys::console::info_1(&message.into());
+    }
+
+    pub fn error(message: &str) {
+        web_sys::console::error_1(&message.into());
+    }
+
+    /// Routes uncaught errors and unhandled rejections of this global scope to `report`, as text.
+    /// The text may contain participant data: `report` must keep it local.
+    pub fn capture_errors(report: impl Fn(String) + 'static) {
+        let report = std::rc::Rc::new(report);
+        let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+        let report_error = report.clone();
+        let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            let text = match event.error() {
+                error if error.is_undefined() || error.is_null() => event.message(),
+                error => describe_js_error(&error),
+            };
+            report_error(format!("uncaught error: {text}"));
+        });
+        let on_rejection = Closure::<dyn Fn(web_sys::PromiseRejectionEvent)>::new(
+            move |event: web_sys::PromiseRejectionEvent| {
+                report(format!("unhandled rejection: {}", describe_js_error(&event.reason())));
+            },
+        );
+        let _ = global.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+        let _ = global.add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());
+        on_error.forget();
+        on_rejection.forget();
+    }
+}

@@ -1,0 +1,231 @@
+//! The Pyodide worker: a module Web Worker started by the offscreen document.
+//!
+//! **Architecture Invariant:** this crate only translates between the worker messages of
+//! `port_protocol::worker_message` and Pyodide calls. The run cycle's decisions are the engine's,
+//! in the offscreen document.
+//!
+//! Boot: `loadPyodide` from the files bundled in the extension (no network), `micropip` from the
+//! bundled wheel, the runtime wheel with `loadPackage(<extension URL>)` (micropip refuses
+//! `chrome-extension://` URLs), then the study script's source is executed as a module and
+//! registered with `port.main.register_script`. Each run cycle calls the wrapper's `send` and posts
+//! its `json.dumps` back: the engine decodes it.
+//!
+//! A `PayloadFile` arrives with its `File` in the message's `files` array. Python gets a reader whose
+//! `readSlice(start, end)` reads that slice with `FileReaderSync`, so the file is never copied whole.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Promise, Reflect};
+use port_protocol::Payload;
+use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, ToWorker};
+use port_web::{WebError, call_path, call_path_async, from_js, new_object, set, to_js};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync};
+
+#[wasm_bindgen(raw_module = "../pyodide/pyodide.mjs")]
+extern "C" {
+    #[wasm_bindgen(js_name = loadPyodide)]
+    fn load_pyodide(options: &JsValue) -> Promise;
+}
+
+/// Python glue: runs inside Pyodide once the runtime wheel is installed.
+const GLUE_PY: &str = r#"
+import json, sys, types
+import port.main
+
+_port_wrapper = None
+
+def _port_load_script(source, file_name):
+    module = types.ModuleType("study_script")
+    module.__file__ = file_name
+    sys.modules["study_script"] = module
+    exec(compile(source, file_name, "exec"), module.__dict__)
+    port.main.register_script(module)
+
+def _port_start(session_id, platform):
+    global _port_wrapper
+    _port_wrapper = port.main.start(session_id, platform)
+    return json.dumps(_port_wrapper.send(None))
+
+def _port_send(payload):
+    return json.dumps(_port_wrapper.send(payload))
+"#;
+
+/// The booted runtime.
+struct Runtime {
+    pyodide: JsValue,
+}
+
+thread_local! {
+    static RUNTIME: RefCell<Option<Rc<Runtime>>> = const { RefCell::new(None) };
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+fn post(message: &FromWorker) {
+    match to_js(message) {
+        Ok(value) => {
+            if let Err(error) = scope().post_message(&value) {
+                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
+            }
+        }
+        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
+    }
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    port_web::log::capture_errors(|text| post(&FromWorker::Error { message: text }));
+}
+
+/// Handles one message from the offscreen document. `worker.js` registers the `message` listener
+/// before the wasm is instantiated (messages that arrive earlier would be lost) and calls this.
+#[wasm_bindgen]
+pub fn on_message(data: JsValue) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = handle(data).await {
+            post(&FromWorker::Error { message: error.0 });
+        }
+    });
+}
+
+async fn handle(data: JsValue) -> Result<(), WebError> {
+    let message: ToWorker = from_js(&data)?;
+    match message {
+        ToWorker::Initialise { index_url, wheel_url, script_url } => {
+            boot(&index_url, &wheel_url, &script_url).await?;
+            post(&FromWorker::InitialiseDone);
+        }
+        ToWorker::FirstRunCycle { session_id, platform } => {
+            let runtime = runtime()?;
+            let platform = platform.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+            let output = call_python_text(&runtime, "_port_start", &[session_id.into(), platform])?;
+            post(&FromWorker::RunCycleDone { command_json: output });
+        }
+        ToWorker::NextRunCycle { response } => {
+            let runtime = runtime()?;
+            let files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
+            let payload = payload_for_python(&response, &files)?;
+            let output = call_python_text(&runtime, "_port_send", &[payload])?;
+            post(&FromWorker::RunCycleDone { command_json: output });
+        }
+    }
+    Ok(())
+}
+
+fn runtime() -> Result<Rc<Runtime>, WebError> {
+    RUNTIME.with(|cell| cell.borrow().clone()).ok_or_else(|| WebError("the runtime is not booted".into()))
+}
+
+fn progress(step: &str, step_idx: u32) {
+    post(&FromWorker::BootProgress { step: step.into(), step_idx, n_steps: N_BOOT_STEPS });
+}
+
+async fn boot(index_url: &str, wheel_url: &str, script_url: &str) -> Result<(), WebError> {
+    progress("pyodide", 1);
+    let options = new_object();
+    set(&options, "indexURL", &index_url.into());
+    let pyodide = JsFuture::from(load_pyodide(&options)).await?;
+
+    progress("micropip", 2);
+    load_package(&pyodide, "micropip").await?;
+
+    progress("runtime", 3);
+    load_package(&pyodide, wheel_url).await?;
+    call_path(&pyodide, &["runPython"], &[GLUE_PY.into()])?;
+
+    progress("study", 4);
+    let source = fetch_text(script_url).await?;
+    let file_name = script_url.rsplit('/').next().unwrap_or("script.py").to_owned();
+    let runtime = Runtime { pyodide };
+    call_python(&runtime, "_port_load_script", &[source.into(), file_name.into()])?;
+    RUNTIME.with(|cell| *cell.borrow_mut() = Some(Rc::new(runtime)));
+    Ok(())
+}
+
+/// `pyodide.loadPackage(name)`. It resolves even when a fetch failed and reports that only to
+/// `errorCallback`, so the errors are collected and turned into a failure here.
+async fn load_package(pyodide: &JsValue, name: &str) -> Result<(), WebError> {
+    let errors = Rc::new(RefCell::new(Vec::<String>::new()));
+    let errors_in_callback = errors.clone();
+    let on_error = Closure::<dyn Fn(JsValue)>::new(move |message: JsValue| {
+        errors_in_callback.borrow_mut().push(message.as_string().unwrap_or_default());
+    });
+    let on_message = Closure::<dyn Fn(JsValue)>::new(|_message: JsValue| {});
+    let options = new_object();
+    set(&options, "errorCallback", on_error.as_ref());
+    set(&options, "messageCallback", on_message.as_ref());
+    call_path_async(pyodide, &["loadPackage"], &[name.into(), options]).await?;
+    let errors = errors.borrow();
+    if !errors.is_empty() {
+        return Err(WebError(format!("loading {name} failed: {}", errors.join("; "))));
+    }
+    Ok(())
+}
+
+async fn fetch_text(url: &str) -> Result<String, WebError> {
+    let response: web_sys::Response = JsFuture::from(scope().fetch_with_str(url)).await?.unchecked_into();
+    if !response.ok() {
+        return Err(WebError(format!("fetching {url} failed with status {}", response.status())));
+    }
+    let text = JsFuture::from(response.text()?).await?;
+    text.as_string().ok_or_else(|| WebError(format!("{url} is not text")))
+}
+
+/// Calls a glue function in Python's globals.
+fn call_python(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<JsValue, WebError> {
+    let function: Function = call_path(&runtime.pyodide, &["globals", "get"], &[name.into()])?.unchecked_into();
+    let arguments: Array = args.iter().collect();
+    Ok(Reflect::apply(&function, &JsValue::UNDEFINED, &arguments)?)
+}
+
+/// Calls a run-cycle glue function; it returns the next command as JSON text.
+fn call_python_text(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<String, WebError> {
+    let result = call_python(runtime, name, args)?;
+    result.as_string().ok_or_else(|| WebError(format!("{name} returned no text")))
+}
+
+/// The payload as the JS object Python reads by attribute; a file becomes a slice reader.
+fn payload_for_python(payload: &Payload, files: &JsValue) -> Result<JsValue, WebError> {
+    let value = to_js(payload)?;
+    match payload {
+        Payload::File(file_ref) => {
+            let file = find_file(files, &file_ref.locator)?;
+            set(&value, "value", &file_reader(file));
+        }
+        Payload::FileArray(file_refs) => {
+            let readers = Array::new();
+            for file_ref in file_refs {
+                readers.push(&file_reader(find_file(files, &file_ref.locator)?));
+            }
+            set(&value, "value", &readers);
+        }
+        _ => {}
+    }
+    Ok(value)
+}
+
+fn find_file(files: &JsValue, locator: &str) -> Result<File, WebError> {
+    let index: u32 = locator.parse().map_err(|_| WebError(format!("bad file locator {locator:?}")))?;
+    let file = Reflect::get(files, &index.into())?;
+    file.dyn_into::<File>().map_err(|_| WebError(format!("no file at locator {locator:?}")))
+}
+
+/// `{readSlice(start, end) -> ArrayBuffer, size, name}` over a `File`.
+fn file_reader(file: File) -> JsValue {
+    let reader = new_object();
+    set(&reader, "size", &file.size().into());
+    set(&reader, "name", &file.name().into());
+    let read_slice = Closure::<dyn Fn(f64, f64) -> Result<JsValue, JsValue>>::new(move |start: f64, end: f64| {
+        let slice = file.slice_with_f64_and_f64(start, end)?;
+        let buffer = FileReaderSync::new()?.read_as_array_buffer(&slice)?;
+        Ok(buffer.into())
+    });
+    // The reader lives as long as Python may hold it: the closure is handed over to JS for good.
+    set(&reader, "readSlice", &read_slice.into_js_value());
+    reader
+}

@@ -1,0 +1,4 @@
+// Offscreen document bootstrap: loads the wasm (crates/offscreen), which owns the session.
+import init from './wasm/port_offscreen.js';
+
+init();

@@ -1,0 +1,121 @@
+//! `port build` and `port run`: the extension for developers.
+//!
+//! `port run` is the README's main job: build if needed, start the dev host, and open Chromium
+//! with the unpacked extension, which sends its donations to that host.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use crate::dev_host::DevHost;
+
+/// The file in the unpacked extension that points the background's bridge at a dev host. Builds
+/// hold `null` (donations stay local); only `port run` fills it in.
+use port_builder::DEV_BRIDGE_FILE;
+
+/// The repository `port` works in: the nearest folder up from here holding `manifest.json` and
+/// `Cargo.toml`, else the one this binary was built from.
+pub fn repo_root() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_default();
+    here.ancestors()
+        .find(|folder| folder.join("manifest.json").is_file() && folder.join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+pub fn build(release: bool) -> anyhow::Result<port_builder::BuildReport> {
+    let repo_root = repo_root();
+    let options = port_builder::BuildOptions { release, out_dir: repo_root.join("dist"), repo_root };
+    let report = port_builder::build(options).context("building the extension failed")?;
+    eprintln!("extension: {}", report.extension_dir.display());
+    if let Some(zip) = &report.zip {
+        eprintln!("web store zip: {}", zip.display());
+    }
+    Ok(report)
+}
+
+pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBuf>) -> anyhow::Result<()> {
+    let report = build(false)?;
+    let repo_root = repo_root();
+    let donation_dir = donation_dir.unwrap_or_else(|| repo_root.join(".cache/dev-host/donations"));
+    let host = DevHost::bind(host_port, &donation_dir)?;
+    let bridge = serde_json::json!({"kind": "dev-host", "url": host.url()});
+    std::fs::write(report.extension_dir.join(DEV_BRIDGE_FILE), bridge.to_string())
+        .context("cannot point the extension at the dev host")?;
+    eprintln!("dev host: {}", host.url());
+    eprintln!("donations land in: {}", host.donation_dir().display());
+
+    let manifest_path = repo_root.join("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)
+        .with_context(|| format!("{} is not JSON", manifest_path.display()))?;
+    let key = manifest["key"].as_str().context("manifest.json has no \"key\", so the extension id is unknown")?;
+    let ui_url = format!("chrome-extension://{}/ui.html", extension_id(key)?);
+
+    let browser = browser.or_else(find_chromium).context(
+        "Chromium not found: install it (`apt-get install chromium`) or pass --browser PATH",
+    )?;
+    let profile = repo_root.join(".cache/chromium-profile");
+    let headed = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let mut command = Command::new(&browser);
+    command
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--load-extension={}", report.extension_dir.display()))
+        .arg(format!("--disable-extensions-except={}", report.extension_dir.display()))
+        // Chromium's background services only produce refused connections on a closed network.
+        .args(["--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args(["--disable-quic", "--no-default-browser-check"]);
+    if !headed {
+        command.args(["--headless=new", "--disable-gpu", "--remote-debugging-port=9222"]);
+        eprintln!("no display: Chromium runs headless; inspect it at http://127.0.0.1:9222");
+    }
+    if is_root() {
+        // Chromium refuses to run as root with its sandbox.
+        command.arg("--no-sandbox");
+    }
+    command.arg(&ui_url);
+    eprintln!("opening {ui_url} in {}", browser.display());
+    let mut chromium = command.spawn().with_context(|| format!("cannot start {}", browser.display()))?;
+    std::thread::spawn(move || host.serve_forever());
+    let status = chromium.wait()?;
+    eprintln!("Chromium exited ({status}); donations are in {}", donation_dir.display());
+    Ok(())
+}
+
+/// Chrome's extension id for a manifest `key`: the first 32 hex digits of the SHA-256 of the
+/// public key, written with the letters a–p instead of 0–f.
+pub fn extension_id(manifest_key: &str) -> anyhow::Result<String> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(manifest_key)
+        .context("the manifest \"key\" is not base64")?;
+    let digest = Sha256::digest(der);
+    Ok(digest.iter().take(16).flat_map(|byte| [byte >> 4, byte & 0xf]).map(|nibble| (b'a' + nibble) as char).collect())
+}
+
+fn find_chromium() -> Option<PathBuf> {
+    let path_dirs: Vec<PathBuf> = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| path_dirs.iter().map(move |dir| dir.join(name)))
+        .find(|path| path.is_file())
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|output| output.stdout.starts_with(b"0\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_id_matches_chrome() {
+        // The id Chromium reports for the key in manifest.json (checked by tests/e2e).
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(repo_root().join("manifest.json")).unwrap()).unwrap();
+        let id = extension_id(manifest["key"].as_str().unwrap()).unwrap();
+        assert_eq!(id, "majacjgmojmpgjbcioomhloafcikglkl");
+    }
+}

@@ -1,0 +1,279 @@
+// The UI view (crates/ui) in headless Chromium, against a fake session.
+//
+// The built `ui.html` and its wasm are served from dist/extension on a made-up http origin, so the
+// page's BroadcastChannel is private to this test: the real background would start a real session
+// on `attach`. The fake session is a second BroadcastChannel in the same page. Outside the extension
+// `chrome.*` is absent, so the UI reads its strings from the fetched `_locales` catalogs.
+//
+// Build first (`cargo run -p port-builder --example build`), then `node --test tests/e2e/ui.test.mjs`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const extensionDir = process.env.PORT_E2E_EXTENSION ?? path.join(repo, 'dist', 'extension');
+const ORIGIN = 'http://port-ui.test';
+const CONTENT_TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.wasm': 'application/wasm' };
+
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(path.join(extensionDir, 'wasm', 'port_ui.js')), `no UI build at ${extensionDir}`);
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/// Opens ui.html with a fake session that records every view message in `window.viewMessages`.
+async function openView({ locale = 'en-US' } = {}) {
+  const context = await browser.newContext({ locale });
+  await context.route(`${ORIGIN}/**`, (route) => {
+    const relative = decodeURIComponent(new URL(route.request().url()).pathname).replace(/^\/+/, '');
+    const file = path.join(extensionDir, relative);
+    if (!file.startsWith(extensionDir) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
+    route.fulfill({ status: 200, body: readFileSync(file), contentType: CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' });
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  await page.addInitScript(() => {
+    window.viewMessages = [];
+    window.session = new BroadcastChannel('port-session');
+    window.session.onmessage = (event) => {
+      const { files, ...message } = event.data;
+      if (files) message.files = files.map((file) => ({ name: file.name, size: file.size, isFile: file instanceof File }));
+      window.viewMessages.push(message);
+    };
+  });
+  await page.goto(`${ORIGIN}/ui.html`);
+  await waitForMessage(page, (message) => message.type === 'attach');
+  return { page, context, errors };
+}
+
+async function waitForMessage(page, predicate) {
+  const source = predicate.toString();
+  const handle = await page.waitForFunction((source) => {
+    const predicate = eval(source);
+    return window.viewMessages.find(predicate);
+  }, source, { timeout: 10_000 });
+  return handle.jsonValue();
+}
+
+async function sendState(page, view) {
+  await page.evaluate((view) => window.session.postMessage({ type: 'state', locale: 'en', ...view }), view);
+}
+
+function submission(title, body) {
+  return { __type__: 'PropsUIPageDataSubmission', platform: 'test', header: { __type__: 'PropsUIHeader', title }, body };
+}
+
+const en = (text) => ({ translations: { en: text, nl: `${text} (nl)` } });
+
+test('ui: status views and study label', async () => {
+  const { page, context, errors } = await openView();
+  await sendState(page, { page_seq: 0, status: { state: 'booting', step: 'pyodide', step_idx: 2, n_steps: 4 }, study: { title: 'Demo', version: '1.2' } });
+  await page.locator('main').getByText('Step 2 of 4: pyodide').waitFor();
+  assert.equal(await page.locator('progress').getAttribute('value'), '2');
+  await page.getByText('Demo (version 1.2)').waitFor();
+  assert.match(await page.locator('#live').textContent(), /Step 2 of 4/);
+
+  await sendState(page, { page_seq: 0, status: { state: 'idle' } });
+  await page.getByRole('heading', { name: 'No study is running' }).waitFor();
+  await page.getByRole('button', { name: 'Start the demo study' }).waitFor();
+
+  await sendState(page, { page_seq: 5, status: { state: 'finished', code: 0 } });
+  await page.getByRole('heading', { name: 'Thank you' }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: confirm answers once, cancel gives PayloadFalse', async () => {
+  const { page, context, errors } = await openView();
+  const confirm = { __type__: 'PropsUIPromptConfirm', text: en('Go on?'), ok: en('Yes'), cancel: en('No thanks') };
+  await sendState(page, { page_seq: 7, status: { state: 'awaiting-participant' }, page: submission(en('Check'), [confirm]) });
+  await page.getByRole('heading', { name: 'Check' }).waitFor();
+  await page.getByRole('button', { name: 'No thanks' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer');
+  assert.deepEqual(answer, { type: 'answer', page_seq: 7, payload: { __type__: 'PayloadFalse', value: false } });
+  assert.equal(await page.getByRole('button', { name: 'Yes' }).isDisabled(), true);
+  assert.equal(await page.evaluate(() => window.viewMessages.filter((message) => message.type === 'answer').length), 1);
+
+  // Working keeps the page, disabled.
+  await sendState(page, { page_seq: 7, status: { state: 'working' }, page: submission(en('Check'), [confirm]) });
+  await page.getByRole('status').getByText('Working, please wait').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Yes' }).isDisabled(), true);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: file input sends the File beside a PayloadFile', async () => {
+  const { page, context, errors } = await openView();
+  const input = { __type__: 'PropsUIPromptFileInput', description: en('Pick your export'), extensions: 'application/zip' };
+  await sendState(page, { page_seq: 2, status: { state: 'awaiting-participant' }, page: submission(en('Upload'), [input]) });
+  const chooser = page.getByLabel('Choose a file');
+  assert.equal(await chooser.getAttribute('accept'), 'application/zip');
+  assert.equal(await page.getByRole('button', { name: 'Continue' }).isDisabled(), true);
+  await chooser.setInputFiles({ name: 'ddp.zip', mimeType: 'application/zip', buffer: Buffer.from('hello') });
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer');
+  assert.deepEqual(answer, {
+    type: 'answer', page_seq: 2,
+    payload: { __type__: 'PayloadFile', value: { name: 'ddp.zip', size: 5, locator: '0' } },
+    files: [{ name: 'ddp.zip', size: 5, isFile: true }],
+  });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: radio, questionnaire and unsupported items', async () => {
+  const { page, context, errors } = await openView();
+  const radio = { __type__: 'PropsUIPromptRadioInput', title: en('Platform'), description: en('Which one?'), items: [{ id: 1, value: 'Google' }, { id: 2, value: 'Meta' }] };
+  await sendState(page, { page_seq: 3, status: { state: 'awaiting-participant' }, page: submission(en('Choose'), [radio, { __type__: 'PropsUIPromptFancy' }]) });
+  await page.getByText('cannot show an item of type PropsUIPromptFancy').waitFor();
+  await page.getByLabel('Meta').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  assert.deepEqual((await waitForMessage(page, (message) => message.type === 'answer')).payload, { __type__: 'PayloadString', value: 'Meta' });
+
+  const questionnaire = {
+    __type__: 'PropsUIPromptQuestionnaire', description: en('A few questions'),
+    questions: [
+      { __type__: 'PropsUIQuestionOpen', id: 1, question: en('Why?') },
+      { __type__: 'PropsUIQuestionMultipleChoice', id: 2, question: en('Pick one'), choices: [en('Yes'), en('No')] },
+      { __type__: 'PropsUIQuestionMultipleChoiceCheckbox', id: 3, question: en('Pick some'), choices: [en('Red'), en('Green'), en('Blue')] },
+    ],
+  };
+  await sendState(page, { page_seq: 4, status: { state: 'awaiting-participant' }, page: submission(en('Survey'), [questionnaire]) });
+  await page.getByLabel('Why?').fill('Curious');
+  await page.getByLabel('No', { exact: true }).check();
+  await page.getByLabel('Blue').check();
+  await page.getByLabel('Red').check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 4);
+  assert.deepEqual(answer.payload, { __type__: 'PayloadJSON', value: '{"1":"Curious","2":"No","3":["Red","Blue"]}' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: consent table search, paging, delete, undo and donate', async () => {
+  const { page, context, errors } = await openView();
+  const titles = Object.fromEntries(Array.from({ length: 30 }, (_, row) => [String(row), `video ${row}`]));
+  const counts = Object.fromEntries(Array.from({ length: 30 }, (_, row) => [String(row), row]));
+  const form = {
+    __type__: 'PropsUIPromptConsentFormViz', description: en('Check your data'),
+    tables: [{ __type__: 'PropsUIPromptConsentFormTableViz', id: 'watch', title: en('Watched'), description: en('What you watched'),
+      data_frame: JSON.stringify({ title: titles, n: counts }), headers: { title: en('Title') } }],
+    donateQuestion: en('Donate?'), donateButton: en('Donate now'),
+  };
+  await sendState(page, { page_seq: 9, status: { state: 'awaiting-participant' }, page: submission(en('Consent'), [form]) });
+  await page.getByRole('columnheader', { name: 'Title' }).waitFor();
+  await page.getByText('Rows 1–10 of 30').waitFor();
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await page.getByText('Page 2 of 3').waitFor();
+  await page.getByLabel('Rows per page').selectOption('25');
+  await page.getByText('Page 1 of 2').waitFor();
+
+  await page.getByLabel('Search').fill('VIDEO 2');
+  await page.getByText('Rows 1–11 of 11').waitFor();
+  await page.getByLabel('Select row 3', { exact: true }).check();
+  await page.getByLabel('Select row 22', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (2)' }).click();
+  await page.getByText('2 deleted').waitFor();
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await page.getByText('0 deleted').waitFor();
+  await page.getByLabel('Select row 21', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+  await page.getByText('1 deleted').waitFor();
+
+  await page.getByRole('button', { name: 'Hide table' }).click();
+  assert.equal(await page.getByLabel('Search').isVisible(), false);
+  await page.getByRole('button', { name: 'Show table' }).click();
+
+  await page.getByRole('button', { name: 'Donate now' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer');
+  const donated = JSON.parse(answer.payload.value);
+  assert.equal(answer.payload.__type__, 'PayloadJSON');
+  assert.equal(donated.length, 1);
+  assert.equal(donated[0]['deleted row count'], '1');
+  assert.equal(donated[0].watch.length, 29);
+  assert.ok(!donated[0].watch.some((row) => row.title === 'video 20'));
+  assert.deepEqual(donated[0].watch[0], { title: 'video 0', n: '0' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: locale follows the browser, the switch posts set-locale', async () => {
+  const { page, context, errors } = await openView({ locale: 'nl-NL' });
+  await page.getByText('Verbinden met de studie').waitFor();
+  const text = { __type__: 'PropsUIPromptText', title: en('Hello'), text: en('Body') };
+  await sendState(page, { page_seq: 1, locale: 'en', status: { state: 'awaiting-participant' }, page: submission(en('Intro'), [text]) });
+  await page.getByRole('heading', { name: 'Intro', exact: true }).waitFor();
+  await page.getByLabel('Language').selectOption('nl');
+  const message = await waitForMessage(page, (message) => message.type === 'set-locale');
+  assert.deepEqual(message, { type: 'set-locale', locale: 'nl' });
+  await page.getByRole('heading', { name: 'Intro (nl)' }).waitFor();
+  await page.getByLabel('Taal').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'nl');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: upstream consent tables, data submission buttons and display items', async () => {
+  const { page, context, errors } = await openView();
+  const table = {
+    __type__: 'PropsUIPromptConsentFormTable', id: 't1', number: 1, title: en('Searches'), description: en('Your searches'),
+    data_frame: JSON.stringify({ q: { 0: 'cats', 1: 'dogs' } }), headers: { q: en('Query') },
+  };
+  const body = [
+    { __type__: 'PropsUIPromptText', title: en('About'), text: en('Read this') },
+    { __type__: 'PropsUIPromptProgress', description: en('Reading'), message: 'half', percentage: 50 },
+    { __type__: 'PropsUIPageError', message: 'boom' },
+    table,
+    { __type__: 'PropsUIDataSubmissionButtons', donateQuestion: en('Share?'), donateButton: en('Share'), waiting: false },
+  ];
+  await sendState(page, { page_seq: 11, status: { state: 'awaiting-participant' }, page: submission(en('Review'), body) });
+  await page.getByText('Read this').waitFor();
+  assert.equal(await page.locator('main progress').getAttribute('value'), '50');
+  await page.getByRole('alert').getByText('boom').waitFor();
+  await page.getByLabel('Select row 1', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+  await page.getByRole('button', { name: 'Share' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer');
+  assert.deepEqual(answer.payload, { __type__: 'PayloadJSON', value: '{"t1":{"data":[{"Query":"dogs"}],"metadata":{"deletedRowCount":1}}}' });
+
+  const form = { __type__: 'PropsUIPromptConsentForm', tables: [table], description: en('Form') };
+  await sendState(page, { page_seq: 12, status: { state: 'awaiting-participant' }, page: submission(en('Form page'), [form]) });
+  await page.getByRole('heading', { name: 'Form page' }).waitFor();
+  await page.getByRole('button', { name: 'No', exact: true }).click();
+  const declined = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 12);
+  assert.deepEqual(declined.payload, { __type__: 'PayloadFalse', value: false });
+
+  const multiple = { __type__: 'PropsUIPromptFileInputMultiple', description: en('Several'), extensions: '' };
+  await sendState(page, { page_seq: 13, status: { state: 'awaiting-participant' }, page: submission(en('Files'), [multiple]) });
+  await page.getByLabel('Choose files').setInputFiles([
+    { name: 'a.json', mimeType: 'application/json', buffer: Buffer.from('{}') },
+    { name: 'b.json', mimeType: 'application/json', buffer: Buffer.from('[1]') },
+  ]);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const files = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 13);
+  assert.deepEqual(files.payload.value.map((file) => file.locator), ['0', '1']);
+  assert.deepEqual(files.files.map((file) => file.name), ['a.json', 'b.json']);
+
+  await sendState(page, { page_seq: 14, status: { state: 'crashed' }, page: submission(en('Oops'), [{ __type__: 'PropsUIPageError', message: 'worker died' }]) });
+  await page.getByText('Something went wrong.').first().waitFor();
+  await page.getByText('worker died').waitFor();
+  await sendState(page, { page_seq: 15, status: { state: 'awaiting-participant' }, page: { __type__: 'PropsUIPageSplashScreen' } });
+  await page.getByText('cannot show an item of type PropsUIPageSplashScreen').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
