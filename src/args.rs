@@ -77,6 +77,31 @@ pub struct HostArgs {
     /// Created if missing. Each session gets a folder, each donation key a file.
     #[arg(long, value_name = "DIR", default_value = "port-donations")]
     pub dir: PathBuf,
+    /// Answer the first N donations with STATUS, e.g. `503:3`, to watch retries work.
+    ///
+    /// Later donations are stored as usual. A repeat of a stored donation (same `Idempotency-Key`)
+    /// is answered 409 and not stored again.
+    #[arg(long, value_name = "STATUS:N", value_parser = parse_failures)]
+    pub fail_donations: Option<(u16, u32)>,
+    /// Wait this many seconds before answering each donation, to exceed the extension's ack timeout.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub silent_for: u64,
+    /// A study config that `GET /study` pushes to the extension, as a host platform's page would.
+    ///
+    /// Open the printed study URL in the Chromium that has the extension.
+    #[arg(long, value_name = "FILE")]
+    pub study: Option<PathBuf>,
+}
+
+/// `STATUS:N` for `--fail-donations`.
+fn parse_failures(text: &str) -> Result<(u16, u32), String> {
+    let (status, count) = text.split_once(':').ok_or("expected STATUS:N, e.g. 503:3")?;
+    let status: u16 = status.parse().map_err(|_| format!("{status:?} is not an HTTP status"))?;
+    if !(400..600).contains(&status) {
+        return Err(format!("{status} is not a failure status (400-599)"));
+    }
+    let count: u32 = count.parse().map_err(|_| format!("{count:?} is not a count"))?;
+    Ok((status, count))
 }
 
 #[derive(Debug, Subcommand)]
@@ -272,6 +297,21 @@ mod tests {
         let host = parse_host(&["--port", "0", "--dir", "/tmp/d"]);
         assert_eq!(host.port, 0);
         assert_eq!(host.dir, PathBuf::from("/tmp/d"));
+    }
+
+    #[test]
+    fn host_fail_donations_is_status_and_count() {
+        assert_eq!(parse_host(&["--fail-donations", "503:3"]).fail_donations, Some((503, 3)));
+        let error = Cli::try_parse_from(["port", "host", "--fail-donations", "200:1"]).unwrap_err().to_string();
+        assert!(error.contains("200 is not a failure status"), "{error}");
+        assert!(Cli::try_parse_from(["port", "host", "--fail-donations", "503"]).is_err());
+    }
+
+    #[test]
+    fn host_silent_for_and_study_are_taken_as_typed() {
+        let host = parse_host(&["--silent-for", "40", "--study", "s.json"]);
+        assert_eq!(host.silent_for, 40);
+        assert_eq!(host.study, Some(PathBuf::from("s.json")));
     }
 
     #[test]

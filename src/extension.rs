@@ -40,7 +40,7 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     let report = build(false)?;
     let repo_root = repo_root();
     let donation_dir = donation_dir.unwrap_or_else(|| repo_root.join(".cache/dev-host/donations"));
-    let host = DevHost::bind(host_port, &donation_dir)?;
+    let host = DevHost::bind(host_port, &donation_dir, crate::dev_host::HostBehaviour::default())?;
     let bridge = serde_json::json!({"kind": "dev-host", "url": host.url()});
     std::fs::write(report.extension_dir.join(DEV_BRIDGE_FILE), bridge.to_string())
         .context("cannot point the extension at the dev host")?;

@@ -53,9 +53,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         TopCommand::Host(host_args) => {
-            let host = dev_host::DevHost::bind(host_args.port, &host_args.dir)?;
+            let behaviour = dev_host::HostBehaviour::resolve(&host_args)?;
+            let has_study = behaviour.study.is_some();
+            let host = dev_host::DevHost::bind(host_args.port, &host_args.dir, behaviour)?;
             eprintln!("port host: listening on {}", host.url());
             eprintln!("port host: donations are written to {}", host.donation_dir().display());
+            if has_study {
+                eprintln!("port host: study page at {}/study", host.url());
+            }
             host.serve_forever();
             Ok(ExitCode::SUCCESS)
         }

@@ -22,9 +22,15 @@ impl Drop for RunningHost {
 }
 
 fn start_host(test_dir: &TestDir) -> RunningHost {
+    start_host_with(test_dir, &[])
+}
+
+fn start_host_with(test_dir: &TestDir, flags: &[&str]) -> RunningHost {
     let donation_dir = test_dir.join("donations");
+    let mut arguments = vec!["host", "--port", "0", "--dir", donation_dir.to_str().unwrap()];
+    arguments.extend_from_slice(flags);
     let mut child = test_dir
-        .port(&["host", "--port", "0", "--dir", donation_dir.to_str().unwrap()])
+        .port(&arguments)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -100,4 +106,47 @@ fn logs_and_exit_are_accepted_and_bad_json_is_refused() {
     assert_eq!(request(&host.address, "POST", "/exit", &[], r#"{"code":0,"info":"End of script"}"#).0, 200);
     assert_eq!(request(&host.address, "POST", "/log", &[], "not json").0, 400);
     assert_eq!(request(&host.address, "OPTIONS", "/donate", &[], "").0, 204);
+}
+
+#[test]
+fn repeated_idempotency_key_is_a_duplicate_and_stored_once() {
+    let test_dir = TestDir::new();
+    let host = start_host(&test_dir);
+    let headers = [("X-Port-Key", "1-demo"), ("X-Port-Session", "1"), ("Idempotency-Key", "abc123")];
+    assert_eq!(request(&host.address, "POST", "/donate", &headers, "[1]").0, 200);
+    assert_eq!(request(&host.address, "POST", "/donate", &headers, "[1]").0, 409);
+    let (_, listing) = request(&host.address, "GET", "/donations", &[], "");
+    let listing: serde_json::Value = serde_json::from_str(&listing).unwrap();
+    assert_eq!(listing.as_array().unwrap().len(), 1, "{listing}");
+}
+
+#[test]
+fn fail_donations_answers_the_status_n_times_then_stores() {
+    let test_dir = TestDir::new();
+    let host = start_host_with(&test_dir, &["--fail-donations", "503:2"]);
+    let headers = [("X-Port-Key", "1-demo"), ("X-Port-Session", "1")];
+    let statuses: Vec<u16> = (0..3).map(|_| request(&host.address, "POST", "/donate", &headers, "[1]").0).collect();
+    assert_eq!(statuses, [503, 503, 200]);
+    assert!(test_dir.join("donations/1/1-demo.json").exists());
+}
+
+#[test]
+fn study_page_pushes_the_config_with_live_init() {
+    let test_dir = TestDir::new();
+    let study = test_dir.write("study.json", r#"{"schema":"port-study/1","id":"pilot"}"#);
+    let host = start_host_with(&test_dir, &["--study", study.to_str().unwrap()]);
+    let (status, page) = request(&host.address, "GET", "/study", &[], "");
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"const STUDY = {"schema":"port-study/1","id":"pilot"};"#), "{page}");
+    assert!(page.contains("action: 'live-init'"));
+    assert!(page.contains(r#"const EXTENSION_ID = "majacjgmojmpgjbcioomhloafcikglkl";"#));
+}
+
+#[test]
+fn study_page_without_study_says_how_to_give_one() {
+    let test_dir = TestDir::new();
+    let host = start_host(&test_dir);
+    let (status, body) = request(&host.address, "GET", "/study", &[], "");
+    assert_eq!(status, 404);
+    assert!(body.contains("start port host with --study FILE"), "{body}");
 }
