@@ -1,0 +1,332 @@
+// Browser benchmark of the built extension (dist/extension) in headless Chromium. It PRINTS figures
+// and asserts nothing: exit 0 unless it cannot run at all (no build, no browser).
+//
+//   node bench/browser.mjs
+//
+// One browser run, against a temporary copy of the build (the product is never touched):
+//   1. boot, measured inside the real extension from the `port-session` states (booting steps
+//      start/pyodide/micropip/runtime/study), next to a bare `loadPyodide()` in a module worker of a
+//      plain extension page (`bench.html` + `bench.js` + `bench-worker.js`, added to the copy only);
+//   2. opening `ui.html` → the first study page's heading in the DOM (the same cold boots as 1);
+//   3. 1 000 `CommandSystemLog` round trips between two pages: the copy's `studies/demo/script.py` is
+//      replaced by `bench/fixtures/log_study.py` after the demo boots are measured.
+// Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (boots of
+// each kind, default 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3),
+// BENCH_KEEP=1 keeps the temporary directory.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sourceExtension = process.env.PORT_BENCH_EXTENSION ?? path.join(repo, 'dist', 'extension');
+const EXTENSION_ID = 'majacjgmojmpgjbcioomhloafcikglkl'; // fixed by the manifest `key`
+const ORIGIN = `chrome-extension://${EXTENSION_ID}`;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const N_LOGS = Number(process.env.BENCH_LOGS ?? 1000);
+const N_BATCHES = Number(process.env.BENCH_BATCHES ?? 3);
+const WAIT_MS = 120_000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Test tooling added to the temporary copy only.
+
+const BENCH_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bench</title>
+<script type="module" src="bench.js"></script></head><body>bench</body></html>
+`;
+
+// The page starts a module worker (as the offscreen document does) and reports its timings.
+const BENCH_JS = `// Benchmark tooling (bench/browser.mjs), never part of the product.
+window.runBare = () => new Promise((resolve, reject) => {
+  const started = performance.now();
+  const worker = new Worker('bench-worker.js', { type: 'module' });
+  worker.onmessage = (event) => {
+    const ready = performance.now();
+    worker.terminate();
+    if (event.data.error) reject(new Error(event.data.error));
+    else resolve({ ...event.data, workerStartToReadyMs: ready - started });
+  };
+  worker.onerror = (event) => { worker.terminate(); reject(new Error(event.message || 'worker error')); };
+  worker.postMessage({ indexURL: chrome.runtime.getURL('pyodide/') });
+});
+window.benchReady = true;
+`;
+
+const BENCH_WORKER_JS = `// Benchmark tooling (bench/browser.mjs), never part of the product.
+self.onmessage = async (event) => {
+  try {
+    const t0 = performance.now();
+    const { loadPyodide } = await import('./pyodide/pyodide.mjs');
+    const t1 = performance.now();
+    const pyodide = await loadPyodide({ indexURL: event.data.indexURL });
+    const t2 = performance.now();
+    self.postMessage({ importMs: t1 - t0, loadPyodideMs: t2 - t1, version: pyodide.version });
+  } catch (error) {
+    self.postMessage({ error: String(error && error.stack || error) });
+  }
+};
+`;
+
+// Runs in every ui.html tab before its scripts: records, on the page's clock (ms since navigation
+// start), every new study-page heading (`article#page h1`) and every click.
+function uiProbe() {
+  window.__bench = { headings: [], clicks: [] };
+  let last = null;
+  const look = () => {
+    const heading = document.querySelector('#page h1');
+    const text = heading ? heading.textContent : null;
+    if (text !== last) {
+      last = text;
+      if (text !== null) window.__bench.headings.push({ t: performance.now(), text });
+    }
+  };
+  new MutationObserver(look).observe(document, { childList: true, subtree: true, characterData: true });
+  document.addEventListener('click', (event) => {
+    window.__bench.clicks.push({ t: performance.now(), text: event.target && event.target.textContent });
+  }, true);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function median(values) {
+  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const results = new Map(); // metric → { values: [], note }
+function record(metric, value, note = '') {
+  if (!results.has(metric)) results.set(metric, { values: [], note });
+  results.get(metric).values.push(value);
+}
+
+async function main() {
+  if (!existsSync(path.join(sourceExtension, 'manifest.json'))) {
+    console.error(`no build at ${sourceExtension}; build it first:\n` +
+      "  export PYO3_PYTHON=$(python3 -c 'import sys;print(sys.executable)'); cargo run --quiet --bin port -- build");
+    process.exit(1);
+  }
+  const work = mkdtempSync(path.join(tmpdir(), 'port-bench-'));
+  const extension = path.join(work, 'extension');
+  const profile = path.join(work, 'profile');
+  cpSync(sourceExtension, extension, { recursive: true });
+  writeFileSync(path.join(extension, 'bench.html'), BENCH_HTML);
+  writeFileSync(path.join(extension, 'bench.js'), BENCH_JS);
+  writeFileSync(path.join(extension, 'bench-worker.js'), BENCH_WORKER_JS);
+  const scriptPath = path.join(extension, 'studies', 'demo', 'script.py');
+
+  const machine = await import('node:os');
+  console.log(`extension: ${sourceExtension} (copied to ${extension})`);
+  console.log(`machine: ${machine.cpus().length} cpus, load average ${machine.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  let context;
+  const began = Date.now();
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        `--disable-extensions-except=${extension}`,
+        `--load-extension=${extension}`,
+        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      ],
+    });
+  } catch (error) {
+    console.error(`cannot launch Chromium: ${error.message}`);
+    if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
+    process.exit(1);
+  }
+
+  try {
+    await waitForServiceWorker(context);
+    const observer = await openObserver(context);
+    const bare = await context.newPage();
+    await bare.goto(`${ORIGIN}/bench.html`);
+    await bare.waitForFunction(() => window.benchReady === true);
+
+    // 1 + 2: cold boots of the real extension through ui.html, interleaved with bare loadPyodide().
+    for (let run = 1; run <= RUNS; run += 1) {
+      await step(`extension boot ${run}`, () => extensionBoot(context, observer));
+      await step(`bare loadPyodide ${run}`, () => bareBoot(bare));
+    }
+    await bare.close();
+
+    // 3: the log study in the same copy: replace the demo, restart the session.
+    let fixture = readFileSync(path.join(repo, 'bench', 'fixtures', 'log_study.py'), 'utf8');
+    fixture = fixture.replace(/^N_LOGS = \d+/m, `N_LOGS = ${N_LOGS}`).replace(/^N_BATCHES = \d+/m, `N_BATCHES = ${N_BATCHES}`);
+    writeFileSync(scriptPath, fixture);
+    await step('log round trips', () => logRoundTrips(context, observer));
+  } finally {
+    await context.close().catch(() => {});
+    if (process.env.BENCH_KEEP) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+  printTable((Date.now() - began) / 1000);
+  console.log(`load average at the end: ${machine.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+}
+
+async function step(name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    console.log(`  ${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    console.log(`  ${name}: FAILED (${error.message.split('\n')[0]}); its figures are missing below`);
+  }
+}
+
+async function waitForServiceWorker(context) {
+  const find = () => context.serviceWorkers().find((worker) => worker.url().startsWith(ORIGIN));
+  const deadline = Date.now() + 30_000;
+  while (!find() && Date.now() < deadline) {
+    await context.waitForEvent('serviceworker', { timeout: 5_000 }).catch(() => {});
+  }
+  const worker = find();
+  if (!worker) throw new Error(`no service worker of ${EXTENSION_ID}`);
+  return worker;
+}
+
+/// A tab on an extension page that timestamps (epoch ms, the page's clock) every session state.
+async function openObserver(context) {
+  const page = await context.newPage();
+  await page.goto(`${ORIGIN}/manifest.json`);
+  await page.evaluate(() => {
+    window.portStates = [];
+    const channel = new BroadcastChannel('port-session');
+    channel.onmessage = (event) => {
+      window.portStates.push({ t: performance.timeOrigin + performance.now(), message: event.data });
+    };
+    window.portChannel = channel;
+  });
+  return page;
+}
+
+/// Closes every ui.html tab and the offscreen document, so the next view starts a cold session.
+async function resetSession(context, observer) {
+  for (const page of context.pages()) {
+    if (page.url().startsWith(`${ORIGIN}/ui.html`)) await page.close();
+  }
+  const worker = await waitForServiceWorker(context);
+  await worker.evaluate(async () => {
+    const contexts = await chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] });
+    if (contexts.length > 0) await chrome.offscreen.closeDocument();
+  });
+  await sleep(300);
+  await observer.evaluate(() => { window.portStates = []; });
+}
+
+async function openUi(context) {
+  const ui = await context.newPage();
+  ui.on('pageerror', (error) => console.log(`  [ui error] ${error}`));
+  await ui.addInitScript(uiProbe);
+  await ui.goto(`${ORIGIN}/ui.html`);
+  const origin = await ui.evaluate(() => performance.timeOrigin);
+  return { ui, origin };
+}
+
+async function poll(read, found, what, timeout = WAIT_MS) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await read();
+    const hit = found(last);
+    if (hit) return hit;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)?.slice(0, 300)}`);
+}
+
+const firstStudyHeading = (ui, after = -Infinity) => poll(
+  () => ui.evaluate(() => window.__bench.headings),
+  (headings) => headings.find((heading) => heading.t > after),
+  'a study page heading');
+
+async function extensionBoot(context, observer) {
+  await resetSession(context, observer);
+  const { ui, origin } = await openUi(context);
+  const heading = await firstStudyHeading(ui);
+  const states = await poll(
+    () => observer.evaluate(() => window.portStates),
+    (states) => (states.some((entry) => entry.message.page_seq >= 1) ? states : null),
+    'the first page state');
+  const bootAt = (idx) => states.find((entry) =>
+    entry.message.status?.state === 'booting' && entry.message.status.step_idx === idx)?.t;
+  const pageAt = states.find((entry) => entry.message.page_seq >= 1)?.t;
+  const [start, pyodide, micropip, runtime, study] = [0, 1, 2, 3, 4].map(bootAt);
+  record('ext: ui.html opened → offscreen up (boot step 0)', start - origin);
+  record('ext: step 0 → 1 (worker.js + wasm init)', pyodide - start);
+  record('ext: step 1 → 2 = loadPyodide()', micropip - pyodide, 'compare: bare loadPyodide()');
+  record('ext: worker start → Pyodide ready (step 0 → 2)', micropip - start, 'compare: bare new Worker → ready');
+  record('ext: step 2 → 3 (micropip)', runtime - micropip);
+  record('ext: step 3 → 4 (runtime wheel + glue)', study - runtime);
+  record('ext: step 4 → first page state (study load + 1st cycle)', pageAt - study);
+  record('ext: ui.html opened → first study heading in DOM', heading.t, `heading "${heading.text}"`);
+  await ui.close();
+}
+
+async function bareBoot(bare) {
+  const result = await bare.evaluate(() => window.runBare());
+  record('bare: loadPyodide() in a module worker', result.loadPyodideMs);
+  record('bare: import pyodide.mjs in the worker', result.importMs);
+  record('bare: new Worker → Pyodide ready', result.workerStartToReadyMs);
+}
+
+async function logRoundTrips(context, observer) {
+  await resetSession(context, observer);
+  const { ui } = await openUi(context);
+  let heading = await firstStudyHeading(ui);
+  if (heading.text !== 'Bench: start') {
+    throw new Error(`the log fixture did not run: first heading is "${heading.text}"`);
+  }
+  console.log(`  (log study booted: first page ${heading.t.toFixed(0)} ms after opening ui.html)`);
+  const answer = async (expected) => {
+    const previous = heading;
+    const next = ui.getByRole('button', { name: 'Next', exact: true });
+    await next.waitFor({ timeout: WAIT_MS });
+    await next.click();
+    heading = await poll(
+      () => ui.evaluate(() => window.__bench.headings),
+      (headings) => headings.find((entry) => entry.t > previous.t && entry.text === expected),
+      `heading "${expected}"`);
+    const clicks = await ui.evaluate(() => window.__bench.clicks);
+    const click = clicks.filter((entry) => entry.t > previous.t && entry.t < heading.t).at(0);
+    return heading.t - click.t;
+  };
+  const control = await answer('Bench: control');
+  record('log: answer → next page, no commands between (control)', control);
+  for (let batch = 1; batch <= N_BATCHES; batch += 1) {
+    const total = await answer(`Bench: batch ${batch}`);
+    record(`log: answer → next page, ${N_LOGS} logs between`, total);
+    record('log: per log command (total / N)', total / N_LOGS);
+    record('log: per log command ((total − control) / N)', (total - control) / N_LOGS);
+  }
+  await ui.close();
+}
+
+function printTable(seconds) {
+  const rows = [['metric', 'median ms', 'runs', 'each run (ms)']];
+  for (const [metric, { values, note }] of results) {
+    const precise = values.every((value) => Math.abs(value) < 10);
+    const format = (value) => (Number.isFinite(value) ? value.toFixed(precise ? 2 : 0) : 'n/a');
+    rows.push([metric + (note ? `  [${note}]` : ''), format(median(values)), String(values.length),
+      values.map(format).join(', ')]);
+  }
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  const line = (row) => row.map((cell, column) =>
+    (column === 1 || column === 2 ? cell.padStart(widths[column]) : cell.padEnd(widths[column]))).join(' | ');
+  console.log('');
+  console.log(line(rows[0]));
+  console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
+  for (const row of rows.slice(1)) console.log(line(row));
+  console.log(`\n(one browser run, ${seconds.toFixed(0)} s in all; figures vary with machine load)`);
+}
+
+main().catch((error) => {
+  console.error(`benchmark could not run: ${error.stack ?? error}`);
+  process.exit(1);
+});
