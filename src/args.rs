@@ -40,6 +40,34 @@ pub enum TopCommand {
     /// Chromium runs headed when a display exists, headless otherwise. Donations land in the
     /// printed folder. Stop with Ctrl-C.
     Run(ExtensionRunArgs),
+    /// Work with study configs: the `study.json` (`"schema": "port-study/1"`) that names a study's
+    /// script, locales and where its donations go.
+    #[command(subcommand)]
+    Study(StudyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StudyCommand {
+    /// Check a study config, printing every problem with its JSON path.
+    ///
+    /// Prints `ok: <id> <version> (<title>)` and exits 0 when the config is valid. Otherwise prints
+    /// each problem as `FILE: <path>: <message>`, e.g. `study.json: donate.url: must be https …`,
+    /// and exits 1. A file that cannot be read exits 2. The checks are the extension's own.
+    Check(StudyCheckArgs),
+}
+
+/// `port study check`, as typed.
+#[derive(Debug, Args)]
+pub struct StudyCheckArgs {
+    /// The study config to check, e.g. `studies/demo/study.json`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check it as the extension checks a config from managed storage or a URL.
+    ///
+    /// Such a config may not use `"script": {"bundled": …}`, which only studies built into the
+    /// extension can: it names a file shipped inside the extension.
+    #[arg(long)]
+    pub external: bool,
 }
 
 /// `port build`, as typed.
@@ -333,5 +361,30 @@ mod tests {
         assert_eq!(run.port, 8787);
         assert_eq!(run.dir, None);
         assert_eq!(run.browser, None);
+    }
+
+    #[track_caller]
+    fn parse_study_check(arguments: &[&str]) -> StudyCheckArgs {
+        let cli = Cli::try_parse_from(["port", "study", "check"].iter().chain(arguments)).unwrap();
+        let TopCommand::Study(StudyCommand::Check(check)) = cli.command else { panic!("not study check") };
+        check
+    }
+
+    #[test]
+    fn study_check_file_is_required() {
+        let error = Cli::try_parse_from(["port", "study", "check"]).unwrap_err().to_string();
+        assert!(error.contains("<FILE>"), "{error}");
+    }
+
+    #[test]
+    fn study_check_file_is_taken_as_typed() {
+        let check = parse_study_check(&["studies/demo/study.json"]);
+        assert_eq!(check.file, PathBuf::from("studies/demo/study.json"));
+    }
+
+    #[test]
+    fn study_check_external_defaults_to_off() {
+        assert!(!parse_study_check(&["study.json"]).external);
+        assert!(parse_study_check(&["study.json", "--external"]).external);
     }
 }

@@ -5,12 +5,14 @@
 //!
 //! Exit status: 0 when the study script ended with exit code 0; 1 when it exited with another code,
 //! its runtime failed or a page could not be answered; 2 for wrong arguments or a script that
-//! cannot be started (clap's usage errors are 2 as well).
+//! cannot be started (clap's usage errors are 2 as well). `port study check` exits 0 for a valid
+//! config, 1 for an invalid one and 2 when the file cannot be read.
 
 mod args;
 mod dev_host;
 mod extension;
 mod script_run;
+mod study;
 mod terminal_world;
 mod transcript;
 
@@ -18,11 +20,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, ScriptCommand, TopCommand};
+use crate::args::{Cli, ScriptCommand, StudyCommand, TopCommand};
 use crate::script_run::{RunPlan, RunResult};
+use crate::study::{StudyCheckPlan, StudyCheckResult};
 
 const EXIT_SCRIPT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+const EXIT_STUDY_INVALID: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -51,6 +55,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         TopCommand::Run(run_args) => {
             extension::run(run_args.port, run_args.dir, run_args.browser)?;
             Ok(ExitCode::SUCCESS)
+        }
+        TopCommand::Study(StudyCommand::Check(check_args)) => {
+            let plan = StudyCheckPlan::resolve(check_args)?;
+            Ok(match study::check(plan) {
+                StudyCheckResult::Valid => ExitCode::SUCCESS,
+                StudyCheckResult::Invalid => ExitCode::from(EXIT_STUDY_INVALID),
+            })
         }
         TopCommand::Host(host_args) => {
             let behaviour = dev_host::HostBehaviour::resolve(&host_args)?;

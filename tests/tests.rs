@@ -11,5 +11,7 @@ mod dev_host;
 // What a study script sees of the embedded runtime: feldspar-style packages run unchanged, the
 // `js` stand-in, lazy file readers, VIRTUAL_ENV and PYTHONPATH, and which Python is embedded.
 mod native_script;
+// `port study check`: study configs, valid and not, with each problem's path and the exit status.
+mod study;
 // The per-test temporary folder, the `port` command builder and shared fixture writers.
 mod util;

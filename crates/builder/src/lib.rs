@@ -248,10 +248,12 @@ impl Builder {
     fn static_files(&mut self) -> Result<(), BuildError> {
         let n_before = self.n_files_written;
         self.copy_tree(&self.repo.join("extension"), &self.extension.clone())?;
-        self.copy_if_newer(
-            &self.repo.join("studies").join("demo").join("script.py"),
-            &self.extension.join("studies").join("demo").join("script.py"),
-        )?;
+        for file_name in ["script.py", "study.json"] {
+            self.copy_if_newer(
+                &self.repo.join("studies").join("demo").join(file_name),
+                &self.extension.join("studies").join("demo").join(file_name),
+            )?;
+        }
         let manifest_text =
             std::fs::read_to_string(self.repo.join("manifest.json")).map_err(io_error("reading manifest.json"))?;
         let mut manifest: serde_json::Value =

@@ -16,6 +16,7 @@ pub mod autopilot;
 pub mod consent;
 mod driver;
 mod error_page;
+pub mod outbox;
 mod session;
 #[cfg(feature = "test-support")]
 pub mod test_support;

@@ -21,6 +21,7 @@ pub mod worker_message;
 mod page;
 mod payload;
 mod prompt;
+pub mod study;
 mod translatable;
 
 pub use command::{Command, DonateCommand, EventCommand, ExitCommand, LogCommand, LogLevel, UiRenderCommand};
@@ -32,5 +33,9 @@ pub use prompt::{
     ChoiceQuestion, Confirm, ConsentForm, ConsentFormTable, ConsentFormTableViz, ConsentFormViz, ConsentTable,
     ConsentVizTable, DataFrameField, DataSubmissionButtons, FileInput, HelloWorld, OpenQuestion, PageError,
     Progress, Prompt, Question, Questionnaire, RadioInput, RadioItem, Retry, TextPrompt,
+};
+pub use study::{
+    DonateTarget, LogTarget, OutboxRecord, OutboxState, ScriptHashMismatch, ScriptSource, StudyConfig, StudyError,
+    StudyOrigin,
 };
 pub use translatable::{Text, Translatable};
