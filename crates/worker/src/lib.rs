@@ -142,7 +142,8 @@ async fn boot(index_url: &str, wheel_url: &str, script_url: &str) -> Result<(), 
     let source = fetch_text(script_url).await?;
     let file_name = script_url.rsplit('/').next().unwrap_or("script.py").to_owned();
     let runtime = Runtime { pyodide };
-    call_python(&runtime, "_port_load_script", &[source.into(), file_name.into()])?;
+    call_python(&runtime, "_port_load_script", &[source.into(), file_name.clone().into()])
+        .map_err(|error| WebError(format!("the study script {file_name} cannot be loaded:\n{error}")))?;
     RUNTIME.with(|cell| *cell.borrow_mut() = Some(Rc::new(runtime)));
     Ok(())
 }
@@ -176,11 +177,23 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
     text.as_string().ok_or_else(|| WebError(format!("{url} is not text")))
 }
 
-/// Calls a glue function in Python's globals.
+/// Calls a glue function in Python's globals. A Python exception becomes its traceback alone:
+/// the JS and wasm frames Pyodide's `PythonError` carries in its stack say nothing to a researcher.
 fn call_python(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<JsValue, WebError> {
     let function: Function = call_path(&runtime.pyodide, &["globals", "get"], &[name.into()])?.unchecked_into();
     let arguments: Array = args.iter().collect();
-    Ok(Reflect::apply(&function, &JsValue::UNDEFINED, &arguments)?)
+    Reflect::apply(&function, &JsValue::UNDEFINED, &arguments).map_err(|error| python_error(&error))
+}
+
+/// The text of an error thrown by a Python call: the traceback of a `PythonError`, else the usual
+/// description with the JS stack.
+fn python_error(error: &JsValue) -> WebError {
+    if let Some(error) = error.dyn_ref::<js_sys::Error>()
+        && String::from(error.name()) == "PythonError"
+    {
+        return WebError(String::from(error.message()).trim_end().to_owned());
+    }
+    WebError::from(error.clone())
 }
 
 /// Calls a run-cycle glue function; it returns the next command as JSON text.

@@ -1,0 +1,256 @@
+// Shared helpers for the end-to-end tests: launching headless Chromium with the built extension,
+// the real `port host` dev host, a recording proxy that refuses everything, fixture copies of the
+// extension with another study script, and driving the real UI.
+//
+// Build first: `port build` (writes dist/extension and target/debug/port).
+// Environment: PORT_E2E_EXTENSION (another build), CHROMIUM (another browser), PORT_BIN (another
+// `port` binary), PYTHON (the interpreter for the DDP generator).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const extensionDir = process.env.PORT_E2E_EXTENSION ?? path.join(repo, 'dist', 'extension');
+// The manifest `key` fixes the id; it is the same in every build and every fixture copy.
+export const EXTENSION_ID = 'majacjgmojmpgjbcioomhloafcikglkl';
+export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
+export const UI_URL = `${EXTENSION_ORIGIN}/ui.html`;
+const portBin = process.env.PORT_BIN ?? path.join(repo, 'target', 'debug', 'port');
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/// A temp dir removed by `cleanup()`.
+export function tempDir(prefix) {
+  return mkdtempSync(path.join(tmpdir(), `port-e2e-${prefix}-`));
+}
+
+/// The browser itself (not the extension) calls Google at start-up whatever the flags and prefs:
+/// IdentityManager's `accounts.google.com/ListAccounts` and GCM's `android.clients.google.com/checkin`
+/// (see chromiumembedded/cef#4276). These switches point those browser-internal endpoints at a
+/// closed loopback port, so a proxy that must see zero requests sees only what pages and workers
+/// ask for. They do not change where an extension's own `fetch` goes.
+export const BROWSER_SERVICES_OFFLINE = [
+  '--gaia-url=http://127.0.0.1:9', '--google-apis-url=http://127.0.0.1:9',
+  '--gcm-checkin-url=http://127.0.0.1:9/checkin', '--gcm-registration-url=http://127.0.0.1:9/register',
+  '--gcm-mcs-endpoint=http://127.0.0.1:9',
+];
+
+/// Launches a persistent headless Chromium context with an unpacked extension.
+/// `proxyPort` routes everything but loopback through a proxy (loopback bypasses it by default).
+/// Returns `{context, worker, profile, swConsole, close}`; `swConsole` collects the service
+/// worker's console messages from its first run.
+export async function launch({ extension = extensionDir, proxyPort } = {}) {
+  assert.ok(existsSync(path.join(extension, 'manifest.json')), `no build at ${extension}`);
+  const profile = tempDir('profile');
+  const args = [
+    `--disable-extensions-except=${extension}`,
+    `--load-extension=${extension}`,
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ];
+  if (proxyPort) args.push(`--proxy-server=http://127.0.0.1:${proxyPort}`, ...BROWSER_SERVICES_OFFLINE);
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args,
+  });
+  const swConsole = [];
+  const watch = (worker) => worker.on('console', (message) =>
+    swConsole.push({ type: message.type(), text: message.text(), url: worker.url() }));
+  // A worker that exists already was announced before this listener; later ones (restarts) are not.
+  let [worker] = context.serviceWorkers();
+  if (worker) watch(worker);
+  context.on('serviceworker', watch);
+  worker ??= await context.waitForEvent('serviceworker');
+  assert.equal(new URL(worker.url()).host, EXTENSION_ID);
+  return {
+    context,
+    worker,
+    profile,
+    swConsole,
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/// Starts the real `port host --port 0 --dir DIR`. Its stderr is read to the end (the first line
+/// names the URL) so it never writes into a closed pipe.
+export async function startDevHost() {
+  assert.ok(existsSync(portBin), `no port binary at ${portBin}; run \`port build\` first`);
+  const dir = tempDir('donations');
+  const child = spawn(portBin, ['host', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => { stdout += chunk; });
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`port host did not start: ${stderr}`)), 15_000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`port host exited with ${code}: ${stderr}`)));
+  });
+  return {
+    url,
+    dir,
+    /// What it printed: logs (`[level] message`), `event {...}` and `exit {...}` lines on stdout.
+    output: () => stdout,
+    log: () => stderr,
+    /// `GET /donations`: what arrived so far.
+    async donations() {
+      const response = await fetch(`${url}/donations`);
+      assert.equal(response.status, 200);
+      return response.json();
+    },
+    /// The donated json_string, verbatim, as stored at `DIR/<session>/<key>.json`; null if absent.
+    read(session, key) {
+      const file = path.join(dir, session, `${key}.json`);
+      return existsSync(file) ? readFileSync(file, 'utf8') : null;
+    },
+    async waitFor(session, key, timeout = 30_000) {
+      const deadline = Date.now() + timeout;
+      while (Date.now() < deadline) {
+        const text = this.read(session, key);
+        if (text != null) return text;
+        await sleep(100);
+      }
+      throw new Error(`no donation ${session}/${key} within ${timeout} ms; host log:\n${stderr}`);
+    },
+    async close() {
+      child.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/// A proxy that records every request (absolute-URL requests and CONNECT tunnels) and refuses it.
+export async function startRecordingProxy() {
+  const records = [];
+  const server = createServer((request, response) => {
+    records.push({ method: request.method, url: request.url });
+    response.writeHead(403, { 'Content-Type': 'text/plain' }).end('refused by the port e2e proxy');
+  });
+  server.on('connect', (request, socket) => {
+    records.push({ method: 'CONNECT', url: request.url });
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    records,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/// A copy of the built extension whose bundled demo study is replaced by `scriptSource`.
+/// `devBridgeUrl` writes `dev-bridge.json` so the copy donates to that dev host.
+export function fixtureExtension(scriptSource, { devBridgeUrl } = {}) {
+  const dir = tempDir('extension');
+  cpSync(extensionDir, dir, { recursive: true });
+  const script = path.join(dir, 'studies', 'demo', 'script.py');
+  assert.ok(existsSync(script), 'the build bundles studies/demo/script.py');
+  writeFileSync(script, scriptSource);
+  if (devBridgeUrl) writeFileSync(path.join(dir, 'dev-bridge.json'), JSON.stringify({ kind: 'dev-host', url: devBridgeUrl }));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/// Writes a synthetic DDP with the demo study's generator.
+export function generateDdp(dir) {
+  const ddp = path.join(dir, 'ddp.zip');
+  execFileSync(process.env.PYTHON ?? 'python3', [path.join(repo, 'studies/demo/generate_ddp.py'), ddp]);
+  return ddp;
+}
+
+/// Points the bridge at a dev host (chrome.storage.local "port.bridge"), from an extension page.
+export async function setBridge(context, url) {
+  const page = await context.newPage();
+  await page.goto(`${EXTENSION_ORIGIN}/manifest.json`);
+  await page.evaluate((url) => chrome.storage.local.set({ 'port.bridge': { kind: 'dev-host', url } }), url);
+  await page.close();
+}
+
+/// Opens ui.html in a new tab; records page errors, error-level console messages and every state
+/// the session broadcasts (`window.portStates`, filled from an init script so nothing is missed).
+export async function openUi(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+  await page.addInitScript(() => {
+    window.portStates = [];
+    new BroadcastChannel('port-session').onmessage = (event) => {
+      if (event.data?.type === 'state') window.portStates.push(event.data);
+    };
+  });
+  await page.goto(UI_URL);
+  return { page, errors };
+}
+
+/// Polls the states a page collected until one matches (the extension CSP forbids evaluating a
+/// predicate in the page, so it runs here).
+export async function waitForState(page, predicate, timeout = 60_000) {
+  const deadline = Date.now() + timeout;
+  let seen = [];
+  while (Date.now() < deadline) {
+    seen = await page.evaluate(() => window.portStates);
+    const found = seen.find(predicate);
+    if (found) return found;
+    await sleep(100);
+  }
+  throw new Error(`no matching state within ${timeout} ms; last: ${JSON.stringify(seen.at(-1))?.slice(0, 2000)}`);
+}
+
+/// The running session's id (the UI's attach already started it).
+export async function sessionId(page) {
+  const reply = await page.evaluate(() => chrome.runtime.sendMessage({ target: 'background', type: 'ensure-session' }));
+  assert.ok(reply && !reply.error, `ensure-session failed: ${JSON.stringify(reply)}`);
+  return reply.session_id;
+}
+
+/// The demo study up to its consent form: file, then the radio's first choice ("Everything").
+export async function demoToConsent(page, ddp) {
+  const chooser = page.getByLabel('Choose a file');
+  await chooser.waitFor({ timeout: 60_000 });
+  await chooser.setInputFiles(ddp);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await demoRadio(page);
+}
+
+export async function demoRadio(page) {
+  await page.getByRole('radio').first().waitFor({ timeout: 30_000 });
+  await page.getByRole('radio').first().check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Your Demo platform data' }).waitFor({ timeout: 30_000 });
+}
+
+/// From the consent form's donate button to the end: questionnaire, progress, thank-you, Finish.
+export async function demoDonateAndFinish(page) {
+  await page.getByRole('button', { name: 'Yes, share for research' }).click();
+  await demoFinish(page);
+}
+
+export async function demoFinish(page) {
+  await page.getByRole('heading', { name: 'A few questions' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'A few questions' }).waitFor({ state: 'detached', timeout: 30_000 });
+  await page.getByRole('button', { name: 'Finish' }).click({ timeout: 30_000 });
+  const finished = await waitForState(page, (state) => state.status.state === 'finished', 30_000);
+  assert.equal(finished.status.code, 0);
+}
