@@ -261,12 +261,10 @@ impl Builder {
         manifest["version"] = serde_json::Value::String(VERSION.into());
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("manifest.json"), manifest_text.as_bytes())?;
-        // `port run` replaces it with its dev host; the background reads `null` as "no dev host". It
-        // always exists so that the background's fetch of it never logs a missing file.
-        let dev_bridge = self.extension.join(DEV_BRIDGE_FILE);
-        if !dev_bridge.exists() {
-            self.write_if_changed(&dev_bridge, b"null")?;
-        }
+        // `port run` points it at its dev host after building; every build resets it, so a build never
+        // sends donations to a host that was running once. It always exists so that the background's
+        // fetch of it never logs a missing file; `null` means "no dev host".
+        self.write_if_changed(&self.extension.join(DEV_BRIDGE_FILE), b"null")?;
         let build_info = serde_json::json!({
             "version": VERSION,
             "runtime_wheel": format!("pyodide/{}", port_native::RUNTIME_WHEEL_NAME),
