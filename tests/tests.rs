@@ -13,5 +13,7 @@ mod dev_host;
 mod native_script;
 // `port study check`: study configs, valid and not, with each problem's path and the exit status.
 mod study;
+// Codebase rules a test can check: module docs, no debugging leftovers.
+mod tidy;
 // The per-test temporary folder, the `port` command builder and shared fixture writers.
 mod util;
