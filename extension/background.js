@@ -1,6 +1,8 @@
-// Service worker bootstrap: loads the wasm (crates/background). The listener is registered here,
+// Service worker bootstrap: loads the wasm (crates/background). Listeners are registered here,
 // synchronously, because Chrome only delivers events to listeners added on the script's first run.
-import init, { handle_message, is_for_background } from './wasm/port_background.js';
+import init, {
+  handle_alarm, handle_message, handle_port_disconnect, handle_port_message, is_for_background,
+} from './wasm/port_background.js';
 
 const ready = init();
 
@@ -10,3 +12,13 @@ chrome.runtime.onMessage.addListener((message, _sender, sendResponse) => {
     .then(sendResponse, (error) => sendResponse({ error: String(error) }));
   return true;
 });
+
+// A host page (manifest `externally_connectable`) pushes a study and relays donations over a port.
+// Each message waits for the wasm; `then` callbacks run in order, so messages keep their order.
+chrome.runtime.onConnectExternal.addListener((port) => {
+  port.onMessage.addListener((message) => { ready.then(() => handle_port_message(port, message)); });
+  port.onDisconnect.addListener(() => { ready.then(() => handle_port_disconnect(port)); });
+});
+
+// The outbox's backstop: wakes a stopped worker when a donation is due again.
+chrome.alarms.onAlarm.addListener((alarm) => { ready.then(() => handle_alarm(alarm)); });

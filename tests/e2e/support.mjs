@@ -82,10 +82,11 @@ export async function launch({ extension = extensionDir, proxyPort } = {}) {
 
 /// Starts the real `port host --port 0 --dir DIR`. Its stderr is read to the end (the first line
 /// names the URL) so it never writes into a closed pipe.
-export async function startDevHost() {
+/// `args` are more flags, e.g. `['--fail-donations', '503:2']` or `['--study', FILE]`.
+export async function startDevHost({ args = [] } = {}) {
   assert.ok(existsSync(portBin), `no port binary at ${portBin}; run \`port build\` first`);
   const dir = tempDir('donations');
-  const child = spawn(portBin, ['host', '--port', '0', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(portBin, ['host', '--port', '0', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   child.stdout.setEncoding('utf8');
@@ -253,4 +254,77 @@ export async function demoFinish(page) {
   await page.getByRole('button', { name: 'Finish' }).click({ timeout: 30_000 });
   const finished = await waitForState(page, (state) => state.status.state === 'finished', 30_000);
   assert.equal(finished.status.code, 0);
+}
+
+/// A tiny HTTP server on 127.0.0.1 serving `routes` (`{'/study.json': {body, type}}`), with CORS,
+/// for study links and script URLs. `routes` may be changed while it runs.
+export async function startStaticServer(routes = {}, { hostname = '127.0.0.1' } = {}) {
+  const requests = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url);
+    const route = routes[new URL(request.url, 'http://x').pathname];
+    const headers = { 'Access-Control-Allow-Origin': '*' };
+    if (!route) return response.writeHead(404, headers).end('not found');
+    response.writeHead(200, { ...headers, 'Content-Type': route.type ?? 'application/json' }).end(route.body);
+  });
+  await new Promise((resolve) => server.listen(0, hostname, resolve));
+  return {
+    url: `http://${hostname}:${server.address().port}`,
+    routes,
+    requests,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/// A port-study/1 config; `fields` replace the defaults.
+export function studyConfig(fields = {}) {
+  return {
+    schema: 'port-study/1',
+    id: 'tiny',
+    version: '1.0.0',
+    title: { translations: { en: 'Tiny study', nl: 'Kleine studie' } },
+    description: 'A one-donation study for the e2e tests',
+    script: { source: TINY_SCRIPT },
+    locales: ['en'],
+    donate: { mode: 'local' },
+    ...fields,
+  };
+}
+
+/// A study script that donates `{session}-tiny` once, then shows what the donation answered (and
+/// its platform) on a page with a "Finish" button.
+export const TINY_SCRIPT = `
+from port.api.props import PropsUIPromptConfirm, Translatable
+from port.helpers import port_helpers as ph
+
+def process(session_id, platform=None):
+    result = yield ph.donate(f"{session_id}-tiny", '{"tiny": true}')
+    value = getattr(result, "value", None)
+    text = "answer %s success=%s status=%s platform=%s" % (
+        getattr(result, "__type__", None), getattr(value, "success", None), getattr(value, "status", None), platform)
+    _ = yield ph.render_page("Donated", [PropsUIPromptConfirm(Translatable({"en": text}), Translatable({"en": "Finish"}), Translatable({"en": "Close"}))])
+`;
+
+/// Records every state broadcast on the session channel in every page of the context
+/// (`window.portStates`), including pages the extension opens itself.
+export async function recordStates(context) {
+  await context.addInitScript(() => {
+    if (!location.href.startsWith('chrome-extension://')) return;
+    window.portStates = [];
+    new BroadcastChannel('port-session').onmessage = (event) => {
+      if (event.data?.type === 'state') window.portStates.push(event.data);
+    };
+  });
+}
+
+/// Adds a study link through the UI's study list; returns the page after the list answered.
+export async function addStudyLink(page, url) {
+  await page.getByRole('button', { name: 'Studies', exact: true }).click({ timeout: 30_000 }).catch(() => {});
+  const field = page.getByLabel('Study link');
+  await field.waitFor({ timeout: 30_000 });
+  await field.fill(url);
+  await page.getByRole('button', { name: 'Add study' }).click();
 }

@@ -14,13 +14,30 @@
 //! - `dev-host`: HTTP to the `port host` server on 127.0.0.1: `POST /donate` (body = `json_string`
 //!   verbatim, headers `X-Port-Key` and `X-Port-Session`), `POST /log`, `POST /event`, `POST /exit`
 //!   (JSON bodies).
+//!
+//! Studies: the embedded demo (`studies/demo/study.json`), presets in `chrome.storage.managed`
+//! (`studies`) and the store in `chrome.storage.local` (`port.studies`: study links and configs
+//! host pages pushed). A host page connects with `chrome.runtime.connect` ([`handle_connect`]);
+//! its `live-init` starts its study, whose donations, logs, event and exit then go over that port.
+//! Donations of `donate.mode` `http`, or `host-page` with a host page, go through the durable
+//! outbox (`port.outbox.<idempotency key>` in `chrome.storage.local`, policy in
+//! `port_engine::outbox`), retried by timers while the worker lives and by an alarm after it was
+//! stopped; each change is broadcast to the session as a `BackgroundMessage::Delivery`.
+
+use std::cell::{Cell, RefCell};
 
 use js_sys::Promise;
-use port_protocol::worker_message::{
-    BACKGROUND_TARGET, SESSION_STORAGE_KEY, SessionInfo, ToBackground,
+use port_engine::extension::{self, DEFAULT_STUDY_ID, DonationRoute, OutboxChannel, SessionPlan, SessionRequest};
+use port_engine::outbox::{DeliveryResult, Jitter, Outbox, OutboxChange, RetryableFailure, classify_http_status};
+use port_protocol::message::{
+    BackgroundMessage, DeliveryState, FromHostPage, SESSION_CHANNEL, ToHostPage, ViewMessage,
 };
-use port_protocol::message::{SESSION_CHANNEL, ViewMessage};
-use port_protocol::{DonateCommand, DonateResponse};
+use port_protocol::study::{DonateTarget, OutboxRecord, StudyConfig, StudyOrigin};
+use port_protocol::worker_message::{
+    BACKGROUND_TARGET, DonateOutcome, DonateQueued, SESSION_STORAGE_KEY, SessionInfo, StudyActionReply, StudyListView,
+    StudyRecord, ToBackground,
+};
+use port_protocol::{DonateCommand, DonateResponse, EventCommand, LogCommand};
 use port_web::storage::Area;
 use port_web::{WebError, from_js, log, runtime, storage, to_js};
 use serde::{Deserialize, Serialize};
@@ -44,6 +61,30 @@ pub enum BridgeConfig {
     DevHost { url: String },
 }
 
+/// The `chrome.storage.local` key of the study store (`Vec<StudyRecord>`).
+pub const STUDIES_STORAGE_KEY: &str = "port.studies";
+/// The prefix of outbox records in `chrome.storage.local`, followed by the idempotency key.
+pub const OUTBOX_PREFIX: &str = "port.outbox.";
+/// The alarm that wakes a stopped worker for the outbox.
+pub const OUTBOX_ALARM: &str = "port.outbox";
+/// The embedded studies, each at `studies/<id>/study.json` in the extension.
+const EMBEDDED_STUDIES: &[&str] = &[DEFAULT_STUDY_ID];
+
+/// The connected host page: its port and the study it pushed. Lost when the worker stops
+/// (the page sees its port disconnect).
+struct HostPort {
+    port: JsValue,
+    study_id: String,
+}
+
+thread_local! {
+    static HOST_PORT: RefCell<Option<HostPort>> = const { RefCell::new(None) };
+    static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
+    static SESSION_BUSY: Cell<bool> = const { Cell::new(false) };
+    static OUTBOX_BUSY: Cell<bool> = const { Cell::new(false) };
+    static OUTBOX_AGAIN: Cell<bool> = const { Cell::new(false) };
+}
+
 #[wasm_bindgen(start)]
 pub fn start() {
     port_web::log::capture_errors(|text| log::error(&format!("background: {text}")));
@@ -51,14 +92,176 @@ pub fn start() {
     let opened = port_web::channel::open(SESSION_CHANNEL, |data| {
         if let Ok(ViewMessage::Attach) = from_js::<ViewMessage>(&data) {
             wasm_bindgen_futures::spawn_local(async {
-                if let Err(error) = ensure_session().await {
+                if let Err(error) = ensure_session(SessionRequest::Attach).await {
                     log::error(&format!("background: ensure session failed: {error}"));
                 }
             });
         }
     });
-    if let Err(error) = opened {
-        log::error(&format!("background: no session channel: {error}"));
+    match opened {
+        Ok(channel) => CHANNEL.with(|cell| *cell.borrow_mut() = Some(channel)),
+        Err(error) => log::error(&format!("background: no session channel: {error}")),
+    }
+    // Donations a stopped worker left in the outbox go on now.
+    wasm_bindgen_futures::spawn_local(process_outbox());
+}
+
+/// `chrome.alarms.onAlarm`: the outbox's backstop alarm.
+#[wasm_bindgen]
+pub fn handle_alarm(_alarm: JsValue) -> Promise {
+    future_to_promise(async {
+        process_outbox().await;
+        Ok(JsValue::NULL)
+    })
+}
+
+/// A message on a host page's port (`chrome.runtime.onConnectExternal`). `background.js` adds the
+/// port's listeners synchronously and calls this, in order, once the wasm is ready.
+#[wasm_bindgen]
+pub fn handle_port_message(port: JsValue, message: JsValue) -> Promise {
+    future_to_promise(async move {
+        let origin = port_origin(&port);
+        if let Err(error) = on_host_message(port, origin, message).await {
+            log::error(&format!("background: host page message failed: {error}"));
+        }
+        Ok(JsValue::NULL)
+    })
+}
+
+/// A host page's port closed: it no longer receives donations (they wait in the outbox).
+#[wasm_bindgen]
+pub fn handle_port_disconnect(port: JsValue) {
+    HOST_PORT.with(|cell| {
+        let mut host = cell.borrow_mut();
+        if host.as_ref().is_some_and(|host| host.port == port) {
+            *host = None;
+        }
+    });
+}
+
+/// The origin of the page behind a port: `sender.origin`, else the origin of `sender.url`.
+fn port_origin(port: &JsValue) -> String {
+    let sender = port_web::get_path(port, &["sender"]).unwrap_or(JsValue::UNDEFINED);
+    if let Some(origin) = js_sys::Reflect::get(&sender, &"origin".into()).ok().and_then(|origin| origin.as_string()) {
+        return origin;
+    }
+    let url = js_sys::Reflect::get(&sender, &"url".into()).ok().and_then(|url| url.as_string()).unwrap_or_default();
+    web_sys::Url::new(&url).map(|url| url.origin()).unwrap_or(url)
+}
+
+fn post_to_port(port: &JsValue, message: &ToHostPage) {
+    let posted = to_js(message).and_then(|value| port_web::call_path(port, &["postMessage"], &[value]));
+    if let Err(error) = posted {
+        log::error(&format!("background: posting to the host page failed: {error}"));
+    }
+}
+
+/// Posts to the connected host page, if it pushed `study_id`; whether it did.
+fn post_to_host(study_id: &str, message: &ToHostPage) -> bool {
+    let port = HOST_PORT
+        .with(|cell| cell.borrow().as_ref().filter(|host| host.study_id == study_id).map(|host| host.port.clone()));
+    match port {
+        Some(port) => {
+            post_to_port(&port, message);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The manifest's `externally_connectable.matches`: who may connect is a build setting, and a
+/// `live-init` is checked against it again here.
+fn allowed_origins() -> Vec<String> {
+    let manifest = port_web::chrome()
+        .and_then(|chrome| port_web::call_path(&chrome, &["runtime", "getManifest"], &[]))
+        .and_then(|manifest| from_js::<serde_json::Value>(&manifest));
+    manifest
+        .ok()
+        .and_then(|manifest| manifest["externally_connectable"]["matches"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|pattern| pattern.as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn on_host_message(port: JsValue, origin: String, message: JsValue) -> Result<(), WebError> {
+    let value: serde_json::Value = from_js(&message)?;
+    let message = match FromHostPage::from_value(&value) {
+        Ok(message) => message,
+        Err(error) => {
+            log::error(&format!("background: host page {origin}: {error}"));
+            return Ok(());
+        }
+    };
+    let FromHostPage::LiveInit { locale, study } = message else {
+        let study_id = HOST_PORT.with(|cell| cell.borrow().as_ref().map(|host| host.study_id.clone()));
+        if let (Some((key, result)), Some(study_id)) = (extension::host_page_result(&message), study_id) {
+            let records = load_outbox().await?;
+            let record = records
+                .iter()
+                .filter(|record| record.key == key && record.study_id == study_id)
+                .max_by_key(|record| record.state == port_protocol::study::OutboxState::Sending);
+            match record {
+                Some(record) => apply_result(&record.idempotency_key.clone(), result).await?,
+                None => log::info(&format!("background: a reply for donation {key} that is not pending")),
+            }
+        }
+        return Ok(());
+    };
+    if !extension::origin_allowed(&origin, &allowed_origins()) {
+        let refusal = format!("the origin {origin} is not allowed to push studies to this extension");
+        log::error(&format!("background: {refusal}"));
+        post_to_port(&port, &ToHostPage::StudyRefused { message: refusal, errors: Vec::new() });
+        return Ok(());
+    }
+    let config = match StudyConfig::from_value(study, StudyOrigin::External) {
+        Ok(config) => config,
+        Err(errors) => {
+            let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            post_to_port(
+                &port,
+                &ToHostPage::StudyRefused { message: "the study config is not valid; nothing runs".into(), errors },
+            );
+            return Ok(());
+        }
+    };
+    let study_id = config.id.clone();
+    let current: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
+    let replaced_port = HOST_PORT.with(|cell| {
+        let mut host = cell.borrow_mut();
+        let same_study = host.as_ref().is_some_and(|host| host.study_id == study_id);
+        *host = Some(HostPort { port: port.clone(), study_id: study_id.clone() });
+        same_study
+    });
+    let running_here = current.as_ref().is_some_and(|info| {
+        info.study_id == study_id && !info.ended && info.host_origin.as_deref() == Some(origin.as_str())
+    }) && runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0;
+    if replaced_port
+        && running_here
+        && let Some(info) = current
+    {
+        // A second live-init: the session goes on over the new port, and what the old port left
+        // unanswered is sent again.
+        post_to_port(&port, &ToHostPage::StudyAccepted { study_id, session_id: info.session_id.clone() });
+        resend_host_page_donations(&info.study_id).await?;
+        return Ok(());
+    }
+    store_study(StudyRecord { config, origin: "host-page".into(), source: Some(origin.clone()) }).await?;
+    let _ = locale;
+    let info = ensure_session(SessionRequest::Start { study_id: &study_id, host_origin: Some(&origin) }).await?;
+    post_to_port(&port, &ToHostPage::StudyAccepted { study_id, session_id: info.session_id });
+    open_ui_tab();
+    Ok(())
+}
+
+fn open_ui_tab() {
+    let created = port_web::chrome().and_then(|chrome| {
+        let options = port_web::new_object();
+        port_web::set(&options, "url", &runtime::get_url("ui.html")?.into());
+        port_web::call_path(&chrome, &["tabs", "create"], &[options])
+    });
+    if let Err(error) = created {
+        log::error(&format!("background: cannot open the UI: {error}"));
     }
 }
 
@@ -80,9 +283,52 @@ pub fn handle_message(message: JsValue) -> Promise {
 
 async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
     match request {
-        ToBackground::EnsureSession => to_js(&ensure_session().await?),
-        ToBackground::Donate { session_id, donation } => to_js(&donate(&session_id, &donation).await),
+        ToBackground::EnsureSession => to_js(&ensure_session(SessionRequest::Attach).await?),
+        ToBackground::StartStudy { study_id } => {
+            if find_study(&study_id).await.is_none() {
+                return Err(WebError(format!("no study {study_id:?}")));
+            }
+            to_js(&ensure_session(SessionRequest::Start { study_id: &study_id, host_origin: None }).await?)
+        }
+        ToBackground::SessionCrashed { session_id } => {
+            mark_ended(&session_id).await?;
+            Ok(JsValue::NULL)
+        }
+        ToBackground::GetStudy { study_id } => match find_study(&study_id).await {
+            Some(config) => to_js(&config),
+            None => Ok(JsValue::NULL),
+        },
+        ToBackground::ListStudies => to_js(&list_studies().await),
+        ToBackground::AddStudyLink { url } => to_js(&add_study_link(&url).await),
+        ToBackground::UpdateStudy { study_id } => to_js(&update_study(&study_id).await),
+        ToBackground::RemoveStudy { study_id } => to_js(&remove_study(&study_id).await),
+        ToBackground::Donate { session_id, donation } => {
+            let (config, info) = session_study(&session_id).await;
+            let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
+            match extension::donation_route(config.as_ref().map(|config| &config.donate), host_origin) {
+                DonationRoute::Bridge => to_js(&DonateOutcome::Answered(donate(&session_id, &donation).await)),
+                DonationRoute::Outbox(_) => {
+                    let config = config.expect("an outbox route has a study");
+                    let queued = enqueue(&config, &session_id, &donation).await?;
+                    to_js(&DonateOutcome::Queued { queued })
+                }
+            }
+        }
         ToBackground::Logs { session_id, entries } => {
+            let (config, info) = session_study(&session_id).await;
+            if let Some(logs) = config.as_ref().and_then(|config| config.logs.as_ref()) {
+                let body = serde_json::json!({"session_id": session_id, "entries": entries});
+                if let Err(error) = post(&logs.url, "", &body.to_string(), &[]).await {
+                    log::error(&format!("background: POST logs failed: {error}"));
+                }
+                return Ok(JsValue::NULL);
+            }
+            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
+                for entry in &entries {
+                    post_to_host(&config.id, &ToHostPage::Log(host_log(entry)));
+                }
+                return Ok(JsValue::NULL);
+            }
             match bridge().await {
                 BridgeConfig::Local => {
                     for entry in &entries {
@@ -97,12 +343,23 @@ async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
             Ok(JsValue::NULL)
         }
         ToBackground::Event { session_id, name } => {
+            let (config, info) = session_study(&session_id).await;
+            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
+                post_to_host(&config.id, &ToHostPage::Event(EventCommand { name }));
+                return Ok(JsValue::NULL);
+            }
             if let BridgeConfig::DevHost { url } = bridge().await {
                 post_quietly(&url, "/event", &serde_json::json!({"session_id": session_id, "name": name})).await;
             }
             Ok(JsValue::NULL)
         }
         ToBackground::Exit { session_id, exit } => {
+            mark_ended(&session_id).await?;
+            let (config, info) = session_study(&session_id).await;
+            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
+                post_to_host(&config.id, &ToHostPage::Exit(exit));
+                return Ok(JsValue::NULL);
+            }
             match bridge().await {
                 BridgeConfig::Local => log::info(&format!("background: study exited with code {}", exit.code)),
                 BridgeConfig::DevHost { url } => {
@@ -115,17 +372,38 @@ async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
     }
 }
 
-/// Creates the offscreen document that holds the session, unless it exists; mirrors the session
-/// to `chrome.storage.session`.
-async fn ensure_session() -> Result<SessionInfo, WebError> {
-    let stored: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
-    if let Some(info) = stored
-        && runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0
-    {
-        return Ok(info);
+/// Makes sure the right session runs ([`extension::plan_session`]): keeps a live one, or closes
+/// the old offscreen document and creates one for a fresh session; mirrors the session to
+/// `chrome.storage.session`. Calls are serialised, so two views attaching at once start one
+/// session.
+async fn ensure_session(request: SessionRequest<'_>) -> Result<SessionInfo, WebError> {
+    while SESSION_BUSY.with(Cell::get) {
+        port_web::timer::sleep(20.0).await;
     }
-    let info = SessionInfo { session_id: format!("{}", js_sys::Date::now() as u64), study_id: "demo".into() };
-    let url = format!("offscreen.html?session_id={}&study_id={}", info.session_id, info.study_id);
+    SESSION_BUSY.with(|busy| busy.set(true));
+    let result = ensure_session_now(request).await;
+    SESSION_BUSY.with(|busy| busy.set(false));
+    result
+}
+
+async fn ensure_session_now(request: SessionRequest<'_>) -> Result<SessionInfo, WebError> {
+    let stored: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
+    let offscreen_exists = runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0;
+    let (study_id, host_origin, close_old) = match extension::plan_session(stored.as_ref(), offscreen_exists, request) {
+        SessionPlan::Keep(info) => return Ok(info),
+        SessionPlan::StartFresh { study_id, host_origin, close_old } => (study_id, host_origin, close_old),
+    };
+    if close_old && let Err(error) = port_web::offscreen::close_document().await {
+        log::error(&format!("background: closing the old session failed: {error}"));
+    }
+    let info =
+        SessionInfo { session_id: format!("{}", js_sys::Date::now() as u64), study_id, ended: false, host_origin };
+    storage::set(Area::Session, SESSION_STORAGE_KEY, &info).await?;
+    let url = format!(
+        "offscreen.html?session_id={}&study_id={}",
+        info.session_id,
+        String::from(js_sys::encode_uri_component(&info.study_id))
+    );
     let created = port_web::offscreen::create_document(
         &url,
         &["WORKERS"],
@@ -133,16 +411,345 @@ async fn ensure_session() -> Result<SessionInfo, WebError> {
     )
     .await;
     if let Err(error) = created {
-        // Two views attaching at once race to create it: the loser finds the winner's session.
-        if runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0
-            && let Some(info) = storage::get::<SessionInfo>(Area::Session, SESSION_STORAGE_KEY).await?
-        {
+        if runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0 {
             return Ok(info);
         }
         return Err(error);
     }
-    storage::set(Area::Session, SESSION_STORAGE_KEY, &info).await?;
     Ok(info)
+}
+
+async fn mark_ended(session_id: &str) -> Result<(), WebError> {
+    let stored: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
+    if let Some(mut info) = stored.filter(|info| info.session_id == session_id) {
+        info.ended = true;
+        storage::set(Area::Session, SESSION_STORAGE_KEY, &info).await?;
+    }
+    Ok(())
+}
+
+/// The running session's study config and info, when `session_id` is the running session.
+async fn session_study(session_id: &str) -> (Option<StudyConfig>, Option<SessionInfo>) {
+    let stored: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await.ok().flatten();
+    let Some(info) = stored.filter(|info| info.session_id == session_id) else { return (None, None) };
+    (find_study(&info.study_id).await, Some(info))
+}
+
+/// A log entry as feldspar's iframe posts it to the host: with `json_string`.
+fn host_log(entry: &LogCommand) -> LogCommand {
+    match entry.json_string {
+        Some(_) => entry.clone(),
+        None => LogCommand::new(entry.level, entry.message.clone()),
+    }
+}
+
+// --- Studies -------------------------------------------------------------------------------------
+
+async fn embedded_studies() -> Vec<StudyConfig> {
+    let mut configs = Vec::new();
+    for study_id in EMBEDDED_STUDIES {
+        let Ok(url) = runtime::get_url(&format!("studies/{study_id}/study.json")) else { continue };
+        match port_web::fetch_json(&url).await.map(|value| StudyConfig::from_value(value, StudyOrigin::Embedded)) {
+            Ok(Ok(config)) => configs.push(config),
+            Ok(Err(errors)) => log::error(&format!("background: the embedded study {study_id} is invalid: {errors:?}")),
+            Err(error) => log::error(&format!("background: cannot read the embedded study {study_id}: {error}")),
+        }
+    }
+    configs
+}
+
+/// Managed presets (`chrome.storage.managed`, key `studies`), checked as external configs; the
+/// problems of those that fail, as `StudyError` texts prefixed with their place.
+async fn managed_studies() -> (Vec<StudyConfig>, Vec<String>) {
+    let values: Vec<serde_json::Value> =
+        storage::get(Area::Managed, "studies").await.ok().flatten().unwrap_or_default();
+    let mut configs = Vec::new();
+    let mut problems = Vec::new();
+    for (index, value) in values.into_iter().enumerate() {
+        match StudyConfig::from_value(value, StudyOrigin::External) {
+            Ok(config) => configs.push(config),
+            Err(errors) => problems.extend(errors.iter().map(|error| format!("managed studies[{index}]: {error}"))),
+        }
+    }
+    (configs, problems)
+}
+
+async fn stored_studies() -> Vec<StudyRecord> {
+    storage::get(Area::Local, STUDIES_STORAGE_KEY).await.ok().flatten().unwrap_or_default()
+}
+
+async fn store_study(record: StudyRecord) -> Result<(), WebError> {
+    let mut records = stored_studies().await;
+    records.retain(|stored| stored.config.id != record.config.id);
+    records.push(record);
+    storage::set(Area::Local, STUDIES_STORAGE_KEY, &records).await
+}
+
+async fn find_study(study_id: &str) -> Option<StudyConfig> {
+    if let Some(config) = embedded_studies().await.into_iter().find(|config| config.id == study_id) {
+        return Some(config);
+    }
+    if let Some(config) = managed_studies().await.0.into_iter().find(|config| config.id == study_id) {
+        return Some(config);
+    }
+    stored_studies().await.into_iter().map(|record| record.config).find(|config| config.id == study_id)
+}
+
+async fn list_studies() -> StudyListView {
+    let embedded = embedded_studies().await;
+    let (managed, problems) = managed_studies().await;
+    let stored = stored_studies().await;
+    let running: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await.ok().flatten();
+    StudyListView {
+        studies: extension::study_list(&embedded, &managed, &stored),
+        running: running.filter(|info| !info.ended).map(|info| info.study_id),
+        problems,
+    }
+}
+
+/// Whether this is an unpacked (development) install: only then may study links be http on
+/// localhost.
+async fn is_development_build() -> bool {
+    let Ok(chrome) = port_web::chrome() else { return false };
+    match port_web::call_path_async(&chrome, &["management", "getSelf"], &[]).await {
+        Ok(info) => {
+            js_sys::Reflect::get(&info, &"installType".into()).ok().and_then(|kind| kind.as_string()).as_deref()
+                == Some("development")
+        }
+        Err(_) => false,
+    }
+}
+
+async fn fetch_config(url: &str) -> Result<StudyConfig, Vec<String>> {
+    extension::check_study_link(url, is_development_build().await).map_err(|error| vec![format!("link: {error}")])?;
+    let text = fetch_text(url).await.map_err(|error| vec![format!("link: cannot fetch {url}: {error}")])?;
+    StudyConfig::parse(&text, StudyOrigin::External).map_err(|errors| errors.iter().map(ToString::to_string).collect())
+}
+
+async fn add_study_link(url: &str) -> StudyActionReply {
+    match fetch_config(url).await {
+        Ok(config) => {
+            let study_id = config.id.clone();
+            if !extension::may_remove(&study_id, &embedded_studies().await, &managed_studies().await.0) {
+                return StudyActionReply {
+                    study_id: None,
+                    errors: vec![format!(
+                        "id: the study {study_id:?} is built in or preset; give the linked study another id"
+                    )],
+                };
+            }
+            match store_study(StudyRecord { config, origin: "link".into(), source: Some(url.to_owned()) }).await {
+                Ok(()) => StudyActionReply { study_id: Some(study_id), errors: Vec::new() },
+                Err(error) => {
+                    StudyActionReply { study_id: None, errors: vec![format!("cannot store the study: {error}")] }
+                }
+            }
+        }
+        Err(errors) => StudyActionReply { study_id: None, errors },
+    }
+}
+
+async fn update_study(study_id: &str) -> StudyActionReply {
+    let link =
+        stored_studies().await.into_iter().find(|record| record.config.id == study_id && record.origin == "link");
+    match link.and_then(|record| record.source) {
+        Some(url) => {
+            let mut reply = add_study_link(&url).await;
+            if reply.errors.is_empty() && reply.study_id.as_deref() != Some(study_id) {
+                reply.errors.push(format!("id: the link now gives the study {:?}, not {study_id:?}", reply.study_id));
+            }
+            reply
+        }
+        None => StudyActionReply {
+            study_id: None,
+            errors: vec![format!("the study {study_id:?} has no study link to update from")],
+        },
+    }
+}
+
+async fn remove_study(study_id: &str) -> StudyActionReply {
+    if !extension::may_remove(study_id, &embedded_studies().await, &managed_studies().await.0) {
+        return StudyActionReply { study_id: None, errors: vec![format!("the study {study_id:?} cannot be removed")] };
+    }
+    let mut records = stored_studies().await;
+    records.retain(|record| record.config.id != study_id);
+    match storage::set(Area::Local, STUDIES_STORAGE_KEY, &records).await {
+        Ok(()) => StudyActionReply { study_id: Some(study_id.to_owned()), errors: Vec::new() },
+        Err(error) => StudyActionReply { study_id: None, errors: vec![error.0] },
+    }
+}
+
+async fn fetch_text(url: &str) -> Result<String, WebError> {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str(url)).await?.unchecked_into();
+    if !response.ok() {
+        return Err(WebError(format!("HTTP {}", response.status())));
+    }
+    JsFuture::from(response.text()?).await?.as_string().ok_or_else(|| WebError("not text".into()))
+}
+
+// --- The outbox ----------------------------------------------------------------------------------
+
+async fn load_outbox() -> Result<Vec<OutboxRecord>, WebError> {
+    let items = storage::get_prefixed(Area::Local, OUTBOX_PREFIX).await?;
+    Ok(items.into_iter().filter_map(|(_, value)| serde_json::from_value(value).ok()).collect())
+}
+
+async fn store_record(record: &OutboxRecord) -> Result<(), WebError> {
+    storage::set(Area::Local, &format!("{OUTBOX_PREFIX}{}", record.idempotency_key), record).await
+}
+
+/// Persists the donation before anything is sent, then starts delivering it.
+async fn enqueue(config: &StudyConfig, session_id: &str, donation: &DonateCommand) -> Result<DonateQueued, WebError> {
+    let mut outbox = Outbox::from_records(load_outbox().await?);
+    let record = outbox.enqueue(&config.id, session_id, donation, js_sys::Date::now() as u64);
+    store_record(&record).await?;
+    wasm_bindgen_futures::spawn_local(process_outbox());
+    Ok(DonateQueued { idempotency_key: record.idempotency_key, ack_timeout_s: config.ack_timeout_s })
+}
+
+/// Attempts every due record, then schedules the next run. Runs once at a time; a call while it
+/// runs makes it run again.
+async fn process_outbox() {
+    if OUTBOX_BUSY.with(Cell::get) {
+        OUTBOX_AGAIN.with(|again| again.set(true));
+        return;
+    }
+    OUTBOX_BUSY.with(|busy| busy.set(true));
+    loop {
+        OUTBOX_AGAIN.with(|again| again.set(false));
+        if let Err(error) = attempt_due().await {
+            log::error(&format!("background: outbox: {error}"));
+        }
+        if !OUTBOX_AGAIN.with(Cell::get) {
+            break;
+        }
+    }
+    OUTBOX_BUSY.with(|busy| busy.set(false));
+    schedule_outbox().await;
+}
+
+async fn attempt_due() -> Result<(), WebError> {
+    let mut outbox = Outbox::from_records(load_outbox().await?);
+    let now_ms = js_sys::Date::now() as u64;
+    for idempotency_key in outbox.due(now_ms) {
+        let Ok(record) = outbox.begin_attempt(&idempotency_key, now_ms) else { continue };
+        store_record(&record).await?;
+        send_attempt(record).await;
+    }
+    Ok(())
+}
+
+/// Sends one attempt over the record's channel; an HTTP result is applied when it comes, a host
+/// page's when its reply comes.
+async fn send_attempt(record: OutboxRecord) {
+    let config = find_study(&record.study_id).await;
+    let channel = config.as_ref().map(|config| &config.donate).and_then(|target| match target {
+        DonateTarget::Http { url } => Some(OutboxChannel::Http { url: url.clone() }),
+        DonateTarget::HostPage => Some(OutboxChannel::HostPage),
+        DonateTarget::Local => None,
+    });
+    match channel {
+        Some(OutboxChannel::Http { url }) => {
+            wasm_bindgen_futures::spawn_local(async move {
+                let headers = record.http_headers();
+                let result = match post(&url, "", &record.json_string, &headers).await {
+                    Ok(status) => classify_http_status(status),
+                    Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+                };
+                if let Err(error) = apply_result(&record.idempotency_key, result).await {
+                    log::error(&format!("background: outbox: {error}"));
+                }
+            });
+        }
+        Some(OutboxChannel::HostPage) => {
+            let donation = DonateCommand { key: record.key.clone(), json_string: record.json_string.clone() };
+            if !post_to_host(&record.study_id, &ToHostPage::Donate(donation)) {
+                let failure = RetryableFailure::Network { error: "no host page is connected".into() };
+                if let Err(error) =
+                    apply_result(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await
+                {
+                    log::error(&format!("background: outbox: {error}"));
+                }
+            }
+        }
+        None => {
+            let failure = RetryableFailure::Network { error: "the study no longer sends donations anywhere".into() };
+            let _ = apply_result(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await;
+        }
+    }
+}
+
+/// A new host page port: every record of its study is sent again now.
+async fn resend_host_page_donations(study_id: &str) -> Result<(), WebError> {
+    let mut outbox = Outbox::from_records(load_outbox().await?);
+    let keys: Vec<String> = outbox
+        .records()
+        .filter(|record| record.study_id == study_id)
+        .map(|record| record.idempotency_key.clone())
+        .collect();
+    let now_ms = js_sys::Date::now() as u64;
+    for idempotency_key in keys {
+        let Ok(record) = outbox.begin_attempt(&idempotency_key, now_ms) else { continue };
+        store_record(&record).await?;
+        send_attempt(record).await;
+    }
+    Ok(())
+}
+
+/// Applies an attempt's result to the stored record and tells the session.
+async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(), WebError> {
+    let mut outbox = Outbox::from_records(load_outbox().await?);
+    let now_ms = js_sys::Date::now() as u64;
+    let change = match outbox.on_result(idempotency_key, result, now_ms, Jitter(js_sys::Math::random())) {
+        Ok(change) => change,
+        // A late answer to a record a retry already delivered.
+        Err(error) => {
+            log::info(&format!("background: outbox: {error}"));
+            return Ok(());
+        }
+    };
+    let (record, state, status, error) = match change {
+        OutboxChange::Store(record) => {
+            store_record(&record).await?;
+            (record, DeliveryState::Pending, None, None)
+        }
+        OutboxChange::Delivered { record, status } => {
+            storage::remove(Area::Local, &format!("{OUTBOX_PREFIX}{idempotency_key}")).await?;
+            (record, DeliveryState::Delivered, Some(status), None)
+        }
+        OutboxChange::Rejected { record, status, error } => {
+            storage::remove(Area::Local, &format!("{OUTBOX_PREFIX}{idempotency_key}")).await?;
+            (record, DeliveryState::Rejected, Some(status), Some(error))
+        }
+    };
+    let message = BackgroundMessage::Delivery {
+        session_id: record.session_id,
+        idempotency_key: record.idempotency_key,
+        key: record.key,
+        state,
+        status,
+        error,
+    };
+    CHANNEL.with(|cell| {
+        if let (Some(channel), Ok(value)) = (cell.borrow().as_ref(), to_js(&message)) {
+            let _ = channel.post_message(&value);
+        }
+    });
+    schedule_outbox().await;
+    Ok(())
+}
+
+/// A timer for the next due record while the worker lives, and an alarm as the backstop after it
+/// was stopped.
+async fn schedule_outbox() {
+    let Ok(records) = load_outbox().await else { return };
+    let Some(next_ms) = Outbox::from_records(records).next_due_at_ms() else { return };
+    let delay_ms = (next_ms as f64 - js_sys::Date::now()).max(0.0);
+    port_web::timer::set_timeout(delay_ms + 50.0, || wasm_bindgen_futures::spawn_local(process_outbox()));
+    if let Err(error) = port_web::alarms::create_at(OUTBOX_ALARM, next_ms as f64 + 1000.0) {
+        log::error(&format!("background: no outbox alarm: {error}"));
+    }
 }
 
 /// The bridge in use: the stored record, else the `dev-bridge.json` that `port run` writes into
@@ -214,6 +821,7 @@ async fn post(base_url: &str, path: &str, body: &str, headers: &[(&str, &str)]) 
     init.set_body(&JsValue::from_str(body));
     let url = format!("{}{path}", base_url.trim_end_matches('/'));
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str_and_init(&url, &init)).await?.unchecked_into();
+    let response: web_sys::Response =
+        JsFuture::from(scope.fetch_with_str_and_init(&url, &init)).await?.unchecked_into();
     Ok(response.status())
 }

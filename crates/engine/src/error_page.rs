@@ -61,8 +61,8 @@ pub(crate) fn crash_page(message: &str) -> Page {
         vec![
             Prompt::Text(TextPrompt {
                 text: Text::en_nl(
-                    "The study stopped because of an error. Nothing was sent. You can close this window and start again.",
-                    "De studie is gestopt door een fout. Er is niets verstuurd. U kunt dit venster sluiten en opnieuw beginnen.",
+                    "The study stopped because of an error. Nothing was sent. Open the extension again to start over.",
+                    "De studie is gestopt door een fout. Er is niets verstuurd. Open de extensie opnieuw om opnieuw te beginnen.",
                 ),
                 title: None,
             }),

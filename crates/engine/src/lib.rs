@@ -16,6 +16,7 @@ pub mod autopilot;
 pub mod consent;
 mod driver;
 mod error_page;
+pub mod extension;
 pub mod outbox;
 mod session;
 #[cfg(feature = "test-support")]

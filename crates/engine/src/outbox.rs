@@ -262,9 +262,15 @@ pub enum AckDecision {
 impl AckWait {
     /// Starts waiting when the record is enqueued; the deadline is `ack_timeout_s` from `now_ms`.
     pub fn start(record: &OutboxRecord, ack_timeout_s: u32, now_ms: u64) -> AckWait {
+        AckWait::for_donation(&record.key, &record.idempotency_key, ack_timeout_s, now_ms)
+    }
+
+    /// As [`AckWait::start`], for a caller that holds only the donation's key and idempotency key
+    /// (the session, while the record lives in the background's outbox).
+    pub fn for_donation(key: &str, idempotency_key: &str, ack_timeout_s: u32, now_ms: u64) -> AckWait {
         AckWait {
-            key: record.key.clone(),
-            idempotency_key: record.idempotency_key.clone(),
+            key: key.to_owned(),
+            idempotency_key: idempotency_key.to_owned(),
             deadline_ms: now_ms.saturating_add(u64::from(ack_timeout_s) * 1000),
         }
     }

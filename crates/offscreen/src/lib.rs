@@ -11,11 +11,19 @@
 //! holds the host bridges.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 use js_sys::{Array, Reflect};
+use port_engine::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
 use port_engine::{Action, ScriptError, Session, SessionConfig, State};
-use port_protocol::message::{SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, StudyLabel, ViewMessage};
-use port_protocol::worker_message::{BACKGROUND_TARGET, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
+use port_protocol::message::{
+    BackgroundMessage, DeliveryState, DeliveryView, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView,
+    StudyLabel, ViewMessage,
+};
+use port_protocol::study::{ScriptSource, StudyConfig};
+use port_protocol::worker_message::{
+    BACKGROUND_TARGET, DonateOutcome, DonateQueued, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker,
+};
 use port_protocol::{DonateResponse, Payload};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
@@ -31,6 +39,13 @@ struct Offscreen {
     view: SessionView,
     /// The `files` array of the answer being processed: the worker gets it with the payload.
     answer_files: JsValue,
+    /// The study's `platform`, passed to the script's start.
+    platform: Option<String>,
+    /// The script's wait for the host's acknowledgement of a donation in the outbox, by
+    /// idempotency key.
+    ack_waits: HashMap<String, AckWait>,
+    /// Delivery results that came before the background's reply to the donation.
+    early_results: HashMap<String, DeliveryResult>,
 }
 
 thread_local! {
@@ -74,6 +89,7 @@ fn try_start() -> Result<(), WebError> {
         page: None,
         locale: "en".into(),
         study: Some(StudyLabel { title: study_id.clone(), version: env!("CARGO_PKG_VERSION").into() }),
+        deliveries: Vec::new(),
     };
     OFFSCREEN.with(|cell| {
         *cell.borrow_mut() = Some(Offscreen {
@@ -83,6 +99,9 @@ fn try_start() -> Result<(), WebError> {
             worker,
             view,
             answer_files: JsValue::UNDEFINED,
+            platform: None,
+            ack_waits: HashMap::new(),
+            early_results: HashMap::new(),
         })
     });
     port_web::log::capture_errors(|text| log::error(&format!("offscreen: {text}")));
@@ -95,21 +114,168 @@ fn try_start() -> Result<(), WebError> {
     Ok(())
 }
 
-/// Reads `build.json` (written by the builder: the runtime wheel's path) and sends `initialise`.
+/// Reads `build.json` (written by the builder: the runtime wheel's path), the study's config from
+/// the background, resolves its script (bundled, inline, or fetched and checked against its
+/// sha256) and sends `initialise`.
 async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     let build_info = port_web::fetch_json(&runtime::get_url("build.json")?).await?;
     let wheel_path = build_info["runtime_wheel"]
         .as_str()
         .ok_or_else(|| WebError("build.json names no runtime_wheel".into()))?
         .to_owned();
+    let config = send_to_background(&ToBackground::GetStudy { study_id: study_id.to_owned() }).await?;
+    let config: Option<StudyConfig> =
+        if config.is_null() || config.is_undefined() { None } else { Some(from_js(&config)?) };
+    let (script_url, script_source) = match config.as_ref().map(|config| &config.script) {
+        None => (runtime::get_url(&format!("studies/{study_id}/script.py"))?, None),
+        Some(ScriptSource::Bundled { bundled }) => (runtime::get_url(bundled)?, None),
+        Some(ScriptSource::Source { source }) => (format!("{study_id}.py"), Some(source.clone())),
+        Some(ScriptSource::Url { url, .. }) => {
+            let source = fetch_text(url)
+                .await
+                .map_err(|error| WebError(format!("cannot fetch the study script {url}: {error}")))?;
+            let config = config.as_ref().expect("a url script has a config");
+            config.verify_script(source.as_bytes()).map_err(|error| WebError(error.to_string()))?;
+            (url.clone(), Some(source))
+        }
+    };
+    if let Some(config) = &config {
+        with_offscreen(|offscreen| {
+            offscreen.platform = config.platform.clone();
+            let locale = offscreen.view.locale.clone();
+            offscreen.view.study =
+                Some(StudyLabel { title: config.title.resolve(&locale).to_owned(), version: config.version.clone() });
+        });
+        broadcast();
+    }
     let initialise = ToWorker::Initialise {
         index_url: runtime::get_url("pyodide/")?,
         wheel_url: runtime::get_url(&wheel_path)?,
-        script_url: runtime::get_url(&format!("studies/{study_id}/script.py"))?,
+        script_url,
+        script_source,
     };
     let message = to_js(&initialise)?;
     with_offscreen(|offscreen| offscreen.worker.post_message(&message)).transpose()?;
     Ok(())
+}
+
+async fn fetch_text(url: &str) -> Result<String, WebError> {
+    let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url)).await?.unchecked_into();
+    if !response.ok() {
+        return Err(WebError(format!("HTTP {}", response.status())));
+    }
+    wasm_bindgen_futures::JsFuture::from(response.text()?).await?.as_string().ok_or_else(|| WebError("not text".into()))
+}
+
+/// The background reports what happened to a donation in the outbox.
+fn on_delivery(message: BackgroundMessage) {
+    let BackgroundMessage::Delivery { session_id, idempotency_key, key, state, status, error } = message;
+    let result = match state {
+        DeliveryState::Delivered if status == Some(409) => DeliveryResult::Duplicate409,
+        DeliveryState::Delivered => DeliveryResult::Delivered { status: status.unwrap_or(200) },
+        DeliveryState::Rejected => {
+            DeliveryResult::Rejected { status: status.unwrap_or(0), error: error.unwrap_or_default() }
+        }
+        DeliveryState::Pending => DeliveryResult::RetryableFailure(RetryableFailure::Status(status.unwrap_or(0))),
+    };
+    let answer = with_offscreen(|offscreen| {
+        if offscreen.session_id != session_id {
+            return None;
+        }
+        set_delivery(&mut offscreen.view.deliveries, &key, state, status);
+        match offscreen.ack_waits.remove(&idempotency_key) {
+            Some(wait) => match wait.on_result(&result, js_sys::Date::now() as u64) {
+                AckDecision::Answer(response) => Some(response),
+                AckDecision::Wait(wait) => {
+                    offscreen.ack_waits.insert(idempotency_key, wait);
+                    None
+                }
+            },
+            None => {
+                offscreen.early_results.insert(idempotency_key, result);
+                None
+            }
+        }
+    })
+    .flatten();
+    broadcast();
+    if let Some(response) = answer {
+        answer_script(response);
+    }
+}
+
+fn set_delivery(deliveries: &mut Vec<DeliveryView>, key: &str, state: DeliveryState, status: Option<u16>) {
+    match deliveries.iter_mut().find(|delivery| delivery.key == key) {
+        // A delivered donation stays delivered, whatever a late message says.
+        Some(delivery) if delivery.state != DeliveryState::Pending => {}
+        Some(delivery) => {
+            delivery.state = state;
+            delivery.status = status.or(delivery.status);
+        }
+        None => deliveries.push(DeliveryView { key: key.to_owned(), state, status }),
+    }
+}
+
+/// The donation went into the outbox: wait for its result at most `ack_timeout_s`.
+fn on_queued(key: String, queued: DonateQueued) {
+    let now_ms = js_sys::Date::now() as u64;
+    let wait = AckWait::for_donation(&key, &queued.idempotency_key, queued.ack_timeout_s, now_ms);
+    let deadline_ms = wait.deadline_ms();
+    let answer = with_offscreen(|offscreen| {
+        if !offscreen.view.deliveries.iter().any(|delivery| delivery.key == key) {
+            offscreen.view.deliveries.push(DeliveryView {
+                key: key.clone(),
+                state: DeliveryState::Pending,
+                status: None,
+            });
+        }
+        let decision = match offscreen.early_results.remove(&queued.idempotency_key) {
+            Some(result) => wait.on_result(&result, now_ms),
+            None => AckDecision::Wait(wait),
+        };
+        match decision {
+            AckDecision::Answer(response) => Some(response),
+            AckDecision::Wait(wait) => {
+                offscreen.ack_waits.insert(queued.idempotency_key.clone(), wait);
+                None
+            }
+        }
+    })
+    .flatten();
+    broadcast();
+    match answer {
+        Some(response) => answer_script(response),
+        None => {
+            let idempotency_key = queued.idempotency_key;
+            port_web::timer::set_timeout((deadline_ms as f64 - js_sys::Date::now()).max(0.0) + 10.0, move || {
+                let answer = with_offscreen(|offscreen| {
+                    let wait = offscreen.ack_waits.remove(&idempotency_key)?;
+                    match wait.on_timer(js_sys::Date::now() as u64) {
+                        AckDecision::Answer(response) => Some(response),
+                        AckDecision::Wait(wait) => {
+                            offscreen.ack_waits.insert(idempotency_key.clone(), wait);
+                            None
+                        }
+                    }
+                })
+                .flatten();
+                if let Some(response) = answer {
+                    answer_script(response);
+                }
+            });
+        }
+    }
+}
+
+fn answer_script(response: DonateResponse) {
+    let actions = with_offscreen(|offscreen| offscreen.session.on_host_reply(Some(response)));
+    match actions {
+        Some(Ok(actions)) => perform(actions),
+        Some(Err(error)) => log::error(&format!("offscreen: {error}")),
+        None => {}
+    }
 }
 
 fn broadcast() {
@@ -128,7 +294,12 @@ fn on_view_message(data: JsValue) {
     let message: ViewMessage = match from_js(&data) {
         Ok(message) => message,
         // Our own state messages and other traffic on the channel are not view messages.
-        Err(_) => return,
+        Err(_) => {
+            if let Ok(message) = from_js::<BackgroundMessage>(&data) {
+                on_delivery(message);
+            }
+            return;
+        }
     };
     match message {
         ViewMessage::Attach => broadcast(),
@@ -138,7 +309,8 @@ fn on_view_message(data: JsValue) {
         }
         ViewMessage::Answer { page_seq, payload } => {
             let actions = with_offscreen(|offscreen| {
-                if page_seq != offscreen.view.page_seq || !matches!(offscreen.session.state(), State::AwaitingUi { .. }) {
+                if page_seq != offscreen.view.page_seq || !matches!(offscreen.session.state(), State::AwaitingUi { .. })
+                {
                     // An answer to a page that is gone, e.g. from a second view.
                     return Vec::new();
                 }
@@ -224,14 +396,18 @@ fn perform_one(action: Action) -> Result<(), WebError> {
         Action::SendToScript(reply) => {
             let message = match reply {
                 None => {
-                    let session_id = with_offscreen(|offscreen| offscreen.session_id.clone()).unwrap_or_default();
-                    to_js(&ToWorker::FirstRunCycle { session_id, platform: None })?
+                    let (session_id, platform) =
+                        with_offscreen(|offscreen| (offscreen.session_id.clone(), offscreen.platform.clone()))
+                            .unwrap_or_default();
+                    to_js(&ToWorker::FirstRunCycle { session_id, platform })?
                 }
                 Some(payload) => {
                     let has_files = matches!(payload, Payload::File(_) | Payload::FileArray(_));
                     let message = to_js(&ToWorker::NextRunCycle { response: payload })?;
                     if has_files {
-                        let files = with_offscreen(|offscreen| std::mem::replace(&mut offscreen.answer_files, JsValue::UNDEFINED));
+                        let files = with_offscreen(|offscreen| {
+                            std::mem::replace(&mut offscreen.answer_files, JsValue::UNDEFINED)
+                        });
                         set(&message, "files", &files.unwrap_or(Array::new().into()));
                     }
                     message
@@ -250,12 +426,18 @@ fn perform_one(action: Action) -> Result<(), WebError> {
                 };
             });
             broadcast();
+            let crashed = with_offscreen(|offscreen| offscreen.view.status == SessionStatus::Crashed).unwrap_or(false);
+            if crashed {
+                // The next view that opens starts a fresh session.
+                fire_and_forget(ToBackground::SessionCrashed { session_id: session_id() });
+            }
         }
         Action::Donate(donation) => {
             let session_id = session_id();
             wasm_bindgen_futures::spawn_local(async move {
+                let key = donation.key.clone();
                 let reply = send_to_background(&ToBackground::Donate { session_id, donation }).await;
-                let reply: Option<DonateResponse> = match reply {
+                let outcome: Option<DonateOutcome> = match reply {
                     Ok(value) if value.is_null() || value.is_undefined() => None,
                     Ok(value) => from_js(&value).unwrap_or_else(|error| {
                         log::error(&format!("offscreen: bad donate reply: {error}"));
@@ -266,11 +448,20 @@ fn perform_one(action: Action) -> Result<(), WebError> {
                         None
                     }
                 };
-                let actions = with_offscreen(|offscreen| offscreen.session.on_host_reply(reply));
-                match actions {
-                    Some(Ok(actions)) => perform(actions),
-                    Some(Err(error)) => log::error(&format!("offscreen: {error}")),
-                    None => {}
+                match outcome {
+                    Some(DonateOutcome::Queued { queued }) => on_queued(key, queued),
+                    reply => {
+                        let reply = match reply {
+                            Some(DonateOutcome::Answered(response)) => Some(response),
+                            _ => None,
+                        };
+                        let actions = with_offscreen(|offscreen| offscreen.session.on_host_reply(reply));
+                        match actions {
+                            Some(Ok(actions)) => perform(actions),
+                            Some(Err(error)) => log::error(&format!("offscreen: {error}")),
+                            None => {}
+                        }
+                    }
                 }
             });
         }

@@ -49,6 +49,109 @@ pub struct SessionView {
     /// Study title and version, shown so the participant knows which study they are in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyLabel>,
+    /// The session's donations that went into the outbox, oldest first, with where each is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// One donation of the session on its way to the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub key: String,
+    pub state: DeliveryState,
+    /// The host's HTTP status, once it answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// Where a donation is. Pending ones are kept (and retried) until the host has them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Rejected,
+}
+
+/// The background service worker → the session (offscreen document), on [`SESSION_CHANNEL`]:
+/// what happened to a donation in the outbox. Views ignore it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum BackgroundMessage {
+    Delivery {
+        session_id: String,
+        idempotency_key: String,
+        key: String,
+        state: DeliveryState,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// For a rejection: why, for people; no donated data.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+/// A host page → the extension, over the port of `chrome.runtime.connect(EXTENSION_ID)` (feldspar's
+/// host ↔ iframe traffic, fact sheet §3.1, plus the study config).
+#[derive(Debug, Clone, PartialEq)]
+pub enum FromHostPage {
+    /// `{"action": "live-init", "locale": "en", "study": {…port-study/1…}}`: run this study. A
+    /// second one replaces the port.
+    LiveInit { locale: Option<String>, study: serde_json::Value },
+    /// `{"__type__": "DonateSuccess", "key", "status"}`.
+    DonateSuccess { key: String, status: u16 },
+    /// `{"__type__": "DonateError", "key", "status", "error"}`; `status` 0 is a network error.
+    DonateError { key: String, status: u16, error: String },
+}
+
+impl FromHostPage {
+    /// Reads one port message; an unknown message is an error naming its `action` or `__type__`.
+    pub fn from_value(value: &serde_json::Value) -> Result<FromHostPage, String> {
+        let text = |name: &str| value.get(name).and_then(serde_json::Value::as_str).map(str::to_owned);
+        let status =
+            value.get("status").and_then(serde_json::Value::as_u64).unwrap_or(0).min(u64::from(u16::MAX)) as u16;
+        if let Some(action) = text("action") {
+            return match action.as_str() {
+                "live-init" => Ok(FromHostPage::LiveInit {
+                    locale: text("locale"),
+                    study: value.get("study").cloned().unwrap_or(serde_json::Value::Null),
+                }),
+                other => Err(format!("unknown action {other:?}")),
+            };
+        }
+        match text("__type__").as_deref() {
+            Some("DonateSuccess") => Ok(FromHostPage::DonateSuccess { key: text("key").unwrap_or_default(), status }),
+            Some("DonateError") => Ok(FromHostPage::DonateError {
+                key: text("key").unwrap_or_default(),
+                status,
+                error: text("error").unwrap_or_default(),
+            }),
+            Some(other) => Err(format!("unknown __type__ {other:?}")),
+            None => Err("a message without \"action\" or \"__type__\"".into()),
+        }
+    }
+}
+
+/// The extension → a host page, over its port: the script's commands for the host, as feldspar's
+/// iframe posts them, and our refusal of a config.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "__type__")]
+pub enum ToHostPage {
+    #[serde(rename = "CommandSystemEvent")]
+    Event(crate::EventCommand),
+    #[serde(rename = "CommandSystemLog")]
+    Log(crate::LogCommand),
+    #[serde(rename = "CommandSystemDonate")]
+    Donate(crate::DonateCommand),
+    #[serde(rename = "CommandSystemExit")]
+    Exit(crate::ExitCommand),
+    /// port's own: the `live-init` was refused and nothing runs. `message` says why (e.g. names
+    /// the origin that is not allowed); `errors` are the config's `StudyError`s (`path: message`).
+    #[serde(rename = "PortStudyRefused")]
+    StudyRefused { message: String, errors: Vec<String> },
+    /// port's own: the study was accepted and runs in the extension.
+    #[serde(rename = "PortStudyAccepted")]
+    StudyAccepted { study_id: String, session_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +198,7 @@ mod tests {
             page: None,
             locale: "en".into(),
             study: None,
+            deliveries: Vec::new(),
         });
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(
@@ -102,5 +206,53 @@ mod tests {
             r#"{"type":"state","page_seq":1,"status":{"state":"booting","step":"pyodide","step_idx":1,"n_steps":4},"locale":"en"}"#
         );
         assert_eq!(serde_json::from_str::<SessionMessage>(&json).unwrap(), message);
+    }
+
+    #[test]
+    fn to_host_page_roundtrip() {
+        let message = ToHostPage::Donate(crate::DonateCommand { key: "k".into(), json_string: "[]".into() });
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(json, r#"{"__type__":"CommandSystemDonate","key":"k","json_string":"[]"}"#);
+        assert_eq!(serde_json::from_str::<ToHostPage>(&json).unwrap(), message);
+        let event = ToHostPage::Event(crate::EventCommand { name: "initialized".into() });
+        assert_eq!(serde_json::to_string(&event).unwrap(), r#"{"__type__":"CommandSystemEvent","name":"initialized"}"#);
+    }
+
+    #[test]
+    fn from_host_page_reads_live_init_and_replies() {
+        let live_init = serde_json::json!({"action": "live-init", "locale": "nl", "study": {"id": "x"}});
+        assert_eq!(
+            FromHostPage::from_value(&live_init),
+            Ok(FromHostPage::LiveInit { locale: Some("nl".into()), study: serde_json::json!({"id": "x"}) })
+        );
+        let success = serde_json::json!({"__type__": "DonateSuccess", "key": "k", "status": 200});
+        assert_eq!(
+            FromHostPage::from_value(&success),
+            Ok(FromHostPage::DonateSuccess { key: "k".into(), status: 200 })
+        );
+        let error = serde_json::json!({"__type__": "DonateError", "key": "k", "status": 0, "error": "offline"});
+        assert_eq!(
+            FromHostPage::from_value(&error),
+            Ok(FromHostPage::DonateError { key: "k".into(), status: 0, error: "offline".into() })
+        );
+        assert!(FromHostPage::from_value(&serde_json::json!({"__type__": "Nope"})).is_err());
+    }
+
+    #[test]
+    fn background_delivery_roundtrip() {
+        let message = BackgroundMessage::Delivery {
+            session_id: "1".into(),
+            idempotency_key: "ab".into(),
+            key: "k".into(),
+            state: DeliveryState::Delivered,
+            status: Some(200),
+            error: None,
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"delivered","status":200}"#
+        );
+        assert_eq!(serde_json::from_str::<BackgroundMessage>(&json).unwrap(), message);
     }
 }

@@ -26,8 +26,13 @@ pub enum ToWorker {
         index_url: String,
         /// The runtime wheel (`port-*.whl`), an extension URL.
         wheel_url: String,
-        /// The study script source (Python), an extension URL.
+        /// Where the study script comes from: an extension URL or the URL it was fetched from. Its
+        /// last path segment names the script in tracebacks.
         script_url: String,
+        /// The script's text when the offscreen document already has it (inline `source`, or
+        /// fetched and checked against `sha256`); `None`: fetch `script_url`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script_source: Option<String>,
     },
     /// `port.main.start(session_id, platform)` then `send(None)`. Answered by `runCycleDone`.
     #[serde(rename_all = "camelCase")]
@@ -78,6 +83,90 @@ pub enum ToBackground {
     Event { session_id: String, name: String },
     /// The study ended. Reply: `null`.
     Exit { session_id: String, exit: ExitCommand },
+    /// The session's runtime crashed: the next view that opens starts a fresh session. Reply: `null`.
+    SessionCrashed { session_id: String },
+    /// Start a fresh session of this study, ending the one that runs. Reply: [`SessionInfo`].
+    StartStudy { study_id: String },
+    /// The studies the participant can start. Reply: [`StudyListView`].
+    ListStudies,
+    /// The config of a study in the store, for the offscreen document that runs it. Reply: a
+    /// `StudyConfig`, or `null` when there is no such study.
+    GetStudy { study_id: String },
+    /// Fetch a study config from a study link (https; http on localhost in development), check it
+    /// and store it. Reply: [`StudyActionReply`].
+    AddStudyLink { url: String },
+    /// Fetch a linked study's config again. Reply: [`StudyActionReply`].
+    UpdateStudy { study_id: String },
+    /// Remove a study from the store (not the embedded demo). Reply: [`StudyActionReply`].
+    RemoveStudy { study_id: String },
+}
+
+/// A study as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyListEntry {
+    pub id: String,
+    pub title: crate::Text,
+    pub version: String,
+    /// Where the config came from: `embedded`, `managed`, `link` or `host-page`.
+    pub origin: String,
+    /// The study link, for a config fetched from one; "update" fetches it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Whether the participant may remove it (not the embedded demo, not managed presets).
+    pub removable: bool,
+}
+
+/// A study config in the store (`chrome.storage.local`, key `port.studies`), checked before it was
+/// stored, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudyRecord {
+    pub config: crate::study::StudyConfig,
+    /// `link` or `host-page`.
+    pub origin: String,
+    /// The study link (for `link`) or the host page's origin (for `host-page`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// The reply to [`ToBackground::ListStudies`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StudyListView {
+    pub studies: Vec<StudyListEntry>,
+    /// The study of the running session, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<String>,
+    /// Problems with configs that could not be listed (managed presets), as `StudyError` texts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// The reply to a study-store change: the errors, each a `StudyError` text (`path: message`);
+/// empty when it worked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct StudyActionReply {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub study_id: Option<String>,
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// The background's reply to a donation that went into the durable outbox (`donate.mode`
+/// `http`, or `host-page` with a host page connected): the result comes later as a
+/// [`crate::message::BackgroundMessage::Delivery`], and the script waits at most `ack_timeout_s`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DonateQueued {
+    pub idempotency_key: String,
+    pub ack_timeout_s: u32,
+}
+
+/// What the background answers to [`ToBackground::Donate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DonateOutcome {
+    /// In the outbox; see [`DonateQueued`].
+    Queued { queued: DonateQueued },
+    /// The bridge answered at once (local, dev host).
+    Answered(DonateResponse),
 }
 
 /// The envelope's `target` field value for [`ToBackground`] messages.
@@ -90,6 +179,13 @@ pub struct SessionInfo {
     pub session_id: String,
     /// The study's id; `demo` is the embedded default study.
     pub study_id: String,
+    /// The session finished or crashed: the next view that opens starts a fresh one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ended: bool,
+    /// The origin of the host page that pushed the study (`live-init`); donations, logs and the
+    /// exit go over its port. `None`: the participant started the study.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_origin: Option<String>,
 }
 
 /// The `chrome.storage.session` key of the running [`SessionInfo`].
@@ -114,7 +210,12 @@ mod tests {
     #[test]
     fn to_worker_initialise_roundtrip() {
         check_roundtrip(
-            ToWorker::Initialise { index_url: "x/".into(), wheel_url: "w.whl".into(), script_url: "s.py".into() },
+            ToWorker::Initialise {
+                index_url: "x/".into(),
+                wheel_url: "w.whl".into(),
+                script_url: "s.py".into(),
+                script_source: None,
+            },
             r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py"}"#,
         );
     }
@@ -158,6 +259,34 @@ mod tests {
                 donation: DonateCommand { key: "1-demo".into(), json_string: "[]".into() },
             },
             r#"{"type":"donate","session_id":"1","donation":{"key":"1-demo","json_string":"[]"}}"#,
+        );
+        check_roundtrip(
+            ToBackground::StartStudy { study_id: "demo".into() },
+            r#"{"type":"start-study","study_id":"demo"}"#,
+        );
+        check_roundtrip(
+            ToBackground::AddStudyLink { url: "https://x.org/s.json".into() },
+            r#"{"type":"add-study-link","url":"https://x.org/s.json"}"#,
+        );
+    }
+
+    #[test]
+    fn donate_outcome_roundtrip() {
+        check_roundtrip(
+            DonateOutcome::Queued { queued: DonateQueued { idempotency_key: "ab".into(), ack_timeout_s: 2 } },
+            r#"{"queued":{"idempotency_key":"ab","ack_timeout_s":2}}"#,
+        );
+        check_roundtrip(
+            DonateOutcome::Answered(DonateResponse { success: true, key: "k".into(), status: 200, error: None }),
+            r#"{"success":true,"key":"k","status":200}"#,
+        );
+    }
+
+    #[test]
+    fn session_info_roundtrip() {
+        check_roundtrip(
+            SessionInfo { session_id: "1".into(), study_id: "demo".into(), ended: false, host_origin: None },
+            r#"{"session_id":"1","study_id":"demo"}"#,
         );
     }
 }

@@ -11,8 +11,9 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
 use port_engine::consent::{TableData, TableError};
+use port_protocol::message::{DeliveryState, DeliveryView};
 use port_protocol::message::{SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, ViewMessage};
-use port_protocol::worker_message::{BACKGROUND_TARGET, ToBackground};
+use port_protocol::worker_message::{BACKGROUND_TARGET, StudyActionReply, StudyListView, ToBackground};
 use port_protocol::{Page, Payload};
 use serde::Serialize;
 use wasm_bindgen::JsCast;
@@ -45,6 +46,11 @@ pub fn start() -> Result<(), JsValue> {
         page_state: PageState::default(),
         is_popup: is_popup(),
         announced: None,
+        studies: None,
+        show_studies: false,
+        study_errors: Vec::new(),
+        study_note: None,
+        link_text: String::new(),
     }));
 
     let app_for_messages = Rc::clone(&app);
@@ -63,6 +69,10 @@ pub fn start() -> Result<(), JsValue> {
     }
     render_all(&app);
     post(&app, &ViewMessage::Attach, None);
+    // The channel does not wake a stopped service worker; a runtime message does, and it starts a
+    // fresh session when the last one ended.
+    let _ = send_to_background(&ToBackground::EnsureSession);
+    refresh_studies(&app);
     Ok(())
 }
 
@@ -85,6 +95,15 @@ pub struct App {
     is_popup: bool,
     /// What the live region last announced, as (status, page_seq), so a repeated state is silent.
     announced: Option<(String, u64)>,
+    /// The study list from the background; `None` outside the extension or until it answers.
+    studies: Option<StudyListView>,
+    /// Whether the participant opened the study list from the header.
+    show_studies: bool,
+    /// The errors of the last study change (a study link's config errors, path first).
+    study_errors: Vec<String>,
+    study_note: Option<String>,
+    /// What the participant typed in the study link field, kept across redraws.
+    link_text: String,
 }
 
 /// What the participant did on the current page that the session does not know yet.
@@ -287,6 +306,20 @@ fn render_header(app: &Rc<RefCell<App>>, state: &App) -> Element {
             .child(select),
     );
 
+    if state.studies.is_some() {
+        let app_for_toggle = Rc::clone(app);
+        bar = bar.child(
+            button(&state.t("studies"))
+                .class("secondary")
+                .attr("aria-expanded", if state.show_studies { "true" } else { "false" })
+                .on("click", move |_| {
+                    let shown = app_for_toggle.borrow().show_studies;
+                    app_for_toggle.borrow_mut().show_studies = !shown;
+                    refresh_studies(&app_for_toggle);
+                    render_all(&app_for_toggle);
+                }),
+        );
+    }
     if state.is_popup {
         bar = bar.child(
             button(&state.t("openInTab"))
@@ -298,8 +331,193 @@ fn render_header(app: &Rc<RefCell<App>>, state: &App) -> Element {
     bar.build()
 }
 
-/// The main area for the current status, and the element to focus when it is new.
+/// The main area: the status view, the session's deliveries, and the study list when it is wanted.
 fn render_main(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sys::HtmlElement>) {
+    let (status, focus) = render_status(app, state);
+    let mut main = El::new("div").child(status);
+    if let Some(view) = state.view.as_ref().filter(|view| !view.deliveries.is_empty()) {
+        main = main.child(render_deliveries(state, &view.deliveries));
+    }
+    let ended = match state.view.as_ref().map(|view| &view.status) {
+        None | Some(SessionStatus::Idle | SessionStatus::Finished { .. } | SessionStatus::Crashed) => true,
+        Some(_) => false,
+    };
+    if state.studies.is_some() && (state.show_studies || ended) {
+        main = main.child(render_studies(app, state));
+    }
+    (main.build(), focus)
+}
+
+fn render_deliveries(state: &App, deliveries: &[DeliveryView]) -> El {
+    let mut list = El::new("ul");
+    for delivery in deliveries {
+        let state_text = match delivery.state {
+            DeliveryState::Pending => state.t("deliveryPending"),
+            DeliveryState::Delivered => state.t("deliveryDelivered"),
+            DeliveryState::Rejected => state.t("deliveryRejected"),
+        };
+        let status = delivery.status.map(|status| format!(" (HTTP {status})")).unwrap_or_default();
+        list = list.child(
+            El::new("li")
+                .attr("data-delivery", &delivery.key)
+                .attr(
+                    "data-state",
+                    match delivery.state {
+                        DeliveryState::Pending => "pending",
+                        DeliveryState::Delivered => "delivered",
+                        DeliveryState::Rejected => "rejected",
+                    },
+                )
+                .text(&format!("{}: {state_text}{status}", delivery.key)),
+        );
+    }
+    El::new("section")
+        .class("deliveries")
+        .attr("aria-label", &state.t("deliveriesTitle"))
+        .child(El::new("h2").text(&state.t("deliveriesTitle")))
+        .child(list)
+}
+
+fn render_studies(app: &Rc<RefCell<App>>, state: &App) -> El {
+    let Some(list) = state.studies.as_ref() else { return El::new("div") };
+    let mut items = El::new("ul").class("studies");
+    for study in &list.studies {
+        let title = study.title.resolve(&state.locale).to_owned();
+        let running = list.running.as_deref() == Some(study.id.as_str());
+        let mut item = El::new("li")
+            .attr("data-study", &study.id)
+            .child(El::new("span").text(&state.tf("studyLabel", &[&title, &study.version])));
+        if running {
+            item = item.text(" ").child(El::new("strong").text(&state.t("studyRunning")));
+        }
+        let app_for_start = Rc::clone(app);
+        let study_id = study.id.clone();
+        item = item.text(" ").child(
+            button(&state.t("studyStart")).attr("aria-label", &state.tf("studyStartLabel", &[&title])).on(
+                "click",
+                move |_| {
+                    app_for_start.borrow_mut().show_studies = false;
+                    let app_for_attach = Rc::clone(&app_for_start);
+                    request(&ToBackground::StartStudy { study_id: study_id.clone() }, move |_| {
+                        post(&app_for_attach, &ViewMessage::Attach, None);
+                        refresh_studies(&app_for_attach);
+                    });
+                },
+            ),
+        );
+        if study.link.is_some() {
+            let app_for_update = Rc::clone(app);
+            let study_id = study.id.clone();
+            item = item.text(" ").child(
+                button(&state.t("studyUpdate"))
+                    .class("secondary")
+                    .attr("aria-label", &format!("{} {title}", state.t("studyUpdate")))
+                    .on("click", move |_| {
+                        study_action(&app_for_update, ToBackground::UpdateStudy { study_id: study_id.clone() })
+                    }),
+            );
+        }
+        if study.removable {
+            let app_for_remove = Rc::clone(app);
+            let study_id = study.id.clone();
+            item = item.text(" ").child(
+                button(&state.t("studyRemove"))
+                    .class("secondary")
+                    .attr("aria-label", &format!("{} {title}", state.t("studyRemove")))
+                    .on("click", move |_| {
+                        study_action(&app_for_remove, ToBackground::RemoveStudy { study_id: study_id.clone() })
+                    }),
+            );
+        }
+        items = items.child(item);
+    }
+    let (link_input, input_element) = dom::labelled_input("url", &state.t("studyLinkLabel"));
+    input_element.set_value(&state.link_text);
+    let app_for_typing = Rc::clone(app);
+    dom::listen(&input_element, "input", move |event| {
+        app_for_typing.borrow_mut().link_text = dom::event_value(&event);
+    });
+    let app_for_add = Rc::clone(app);
+    let add = button(&state.t("studyLinkAdd")).on("click", move |_| {
+        let url = input_element.value().trim().to_owned();
+        if !url.is_empty() {
+            study_action(&app_for_add, ToBackground::AddStudyLink { url });
+        }
+    });
+    let mut section = El::new("section")
+        .class("study-list")
+        .attr("aria-label", &state.t("studiesTitle"))
+        .child(El::new("h2").text(&state.t("studiesTitle")))
+        .child(items);
+    for problem in &list.problems {
+        section = section.child(El::new("p").class("muted").text(problem));
+    }
+    section = section.child(El::new("div").class("study-link").child(link_input).child(add));
+    if let Some(note) = &state.study_note {
+        section = section.child(El::new("p").attr("role", "status").text(note));
+    }
+    if !state.study_errors.is_empty() {
+        let mut errors = El::new("ul");
+        for error in &state.study_errors {
+            errors = errors.child(El::new("li").text(error));
+        }
+        section = section.child(
+            El::new("div")
+                .class("alert")
+                .attr("role", "alert")
+                .child(El::new("p").text(&state.t("studyErrors")))
+                .child(errors),
+        );
+    }
+    section
+}
+
+/// Sends a study-store change and shows its errors, or a note, then the new list.
+fn study_action(app: &Rc<RefCell<App>>, message: ToBackground) {
+    let app = Rc::clone(app);
+    let adding = matches!(message, ToBackground::AddStudyLink { .. });
+    request(&message, move |reply| {
+        let reply: StudyActionReply = serde_wasm_bindgen::from_value(reply).unwrap_or_else(|_| StudyActionReply {
+            study_id: None,
+            errors: vec!["the extension did not answer".into()],
+        });
+        {
+            let mut state = app.borrow_mut();
+            state.study_note = match (&reply.study_id, adding && reply.errors.is_empty()) {
+                (Some(study_id), true) => Some(state.tf("studyLinkAdded", &[study_id])),
+                _ => None,
+            };
+            state.study_errors = reply.errors;
+        }
+        refresh_studies(&app);
+        render_all(&app);
+    });
+}
+
+/// Asks the background for the study list and redraws with it.
+fn refresh_studies(app: &Rc<RefCell<App>>) {
+    let app = Rc::clone(app);
+    request(&ToBackground::ListStudies, move |reply| {
+        if let Ok(list) = serde_wasm_bindgen::from_value::<StudyListView>(reply) {
+            app.borrow_mut().studies = Some(list);
+            render_all(&app);
+        }
+    });
+}
+
+/// Sends a [`ToBackground`] and calls `on_reply` with the reply (not at all outside the extension).
+fn request(message: &ToBackground, on_reply: impl FnOnce(JsValue) + 'static) {
+    let sent = send_to_background(message);
+    if sent.is_undefined() {
+        return;
+    }
+    let on_fulfilled: JsValue = Closure::once_into_js(on_reply);
+    let on_rejected: JsValue = Closure::once_into_js(|_: JsValue| {});
+    promise_then(&sent, &on_fulfilled, Some(&on_rejected));
+}
+
+/// The status view, and the element to focus when it is new.
+fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sys::HtmlElement>) {
     let Some(view) = state.view.as_ref() else {
         // No session answered `Attach`: either it is starting, or no offscreen document exists.
         let note = El::new("section")

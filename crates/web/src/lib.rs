@@ -179,6 +179,46 @@ pub mod offscreen {
         call_path_async(&chrome()?, &["offscreen", "createDocument"], &[parameters]).await?;
         Ok(())
     }
+
+    /// `chrome.offscreen.closeDocument()`.
+    pub async fn close_document() -> Result<(), WebError> {
+        call_path_async(&chrome()?, &["offscreen", "closeDocument"], &[]).await?;
+        Ok(())
+    }
+}
+
+pub mod timer {
+    //! `setTimeout` on any global scope, and a promise that sleeps.
+
+    use super::*;
+
+    /// Calls `callback` once after `delay_ms`.
+    pub fn set_timeout(delay_ms: f64, callback: impl FnOnce() + 'static) {
+        let closure = Closure::once_into_js(callback);
+        let _ = call_path(&js_sys::global(), &["setTimeout"], &[closure, JsValue::from_f64(delay_ms.max(0.0))]);
+    }
+
+    pub async fn sleep(delay_ms: f64) {
+        let promise = Promise::new(&mut |resolve, _reject| {
+            let _ = call_path(&js_sys::global(), &["setTimeout"], &[resolve.into(), JsValue::from_f64(delay_ms)]);
+        });
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+pub mod alarms {
+    //! `chrome.alarms`: wakes a stopped service worker. Chrome fires them 30 s apart at best, so
+    //! callers also use timers while the worker lives.
+
+    use super::*;
+
+    /// `chrome.alarms.create(name, {when})`, replacing an alarm of that name.
+    pub fn create_at(name: &str, when_ms: f64) -> Result<(), WebError> {
+        let info = new_object();
+        set(&info, "when", &JsValue::from_f64(when_ms));
+        call_path(&chrome()?, &["alarms", "create"], &[name.into(), info])?;
+        Ok(())
+    }
 }
 
 pub mod storage {
@@ -193,6 +233,8 @@ pub mod storage {
         Session,
         /// Kept on disk.
         Local,
+        /// Set by policy (read only).
+        Managed,
     }
 
     impl Area {
@@ -200,6 +242,7 @@ pub mod storage {
             match self {
                 Area::Session => "session",
                 Area::Local => "local",
+                Area::Managed => "managed",
             }
         }
     }
@@ -211,6 +254,18 @@ pub mod storage {
             return Ok(None);
         }
         from_js(&value).map(Some)
+    }
+
+    pub async fn remove(area: Area, key: &str) -> Result<(), WebError> {
+        call_path_async(&chrome()?, &["storage", area.name(), "remove"], &[key.into()]).await?;
+        Ok(())
+    }
+
+    /// Every item whose key starts with `prefix`, as JSON values by key.
+    pub async fn get_prefixed(area: Area, prefix: &str) -> Result<Vec<(String, serde_json::Value)>, WebError> {
+        let items = call_path_async(&chrome()?, &["storage", area.name(), "get"], &[JsValue::NULL]).await?;
+        let all: serde_json::Map<String, serde_json::Value> = from_js(&items)?;
+        Ok(all.into_iter().filter(|(key, _)| key.starts_with(prefix)).collect())
     }
 
     pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), WebError> {
@@ -264,11 +319,10 @@ pub mod log {
             };
             report_error(format!("uncaught error: {text}"));
         });
-        let on_rejection = Closure::<dyn Fn(web_sys::PromiseRejectionEvent)>::new(
-            move |event: web_sys::PromiseRejectionEvent| {
+        let on_rejection =
+            Closure::<dyn Fn(web_sys::PromiseRejectionEvent)>::new(move |event: web_sys::PromiseRejectionEvent| {
                 report(format!("unhandled rejection: {}", describe_js_error(&event.reason())));
-            },
-        );
+            });
         let _ = global.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
         let _ = global.add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());
         on_error.forget();

@@ -96,8 +96,8 @@ pub fn on_message(data: JsValue) {
 async fn handle(data: JsValue) -> Result<(), WebError> {
     let message: ToWorker = from_js(&data)?;
     match message {
-        ToWorker::Initialise { index_url, wheel_url, script_url } => {
-            boot(&index_url, &wheel_url, &script_url).await?;
+        ToWorker::Initialise { index_url, wheel_url, script_url, script_source } => {
+            boot(&index_url, &wheel_url, &script_url, script_source).await?;
             post(&FromWorker::InitialiseDone);
         }
         ToWorker::FirstRunCycle { session_id, platform } => {
@@ -125,7 +125,12 @@ fn progress(step: &str, step_idx: u32) {
     post(&FromWorker::BootProgress { step: step.into(), step_idx, n_steps: N_BOOT_STEPS });
 }
 
-async fn boot(index_url: &str, wheel_url: &str, script_url: &str) -> Result<(), WebError> {
+async fn boot(
+    index_url: &str,
+    wheel_url: &str,
+    script_url: &str,
+    script_source: Option<String>,
+) -> Result<(), WebError> {
     progress("pyodide", 1);
     let options = new_object();
     set(&options, "indexURL", &index_url.into());
@@ -139,8 +144,11 @@ async fn boot(index_url: &str, wheel_url: &str, script_url: &str) -> Result<(), 
     call_path(&pyodide, &["runPython"], &[GLUE_PY.into()])?;
 
     progress("study", 4);
-    let source = fetch_text(script_url).await?;
-    let file_name = script_url.rsplit('/').next().unwrap_or("script.py").to_owned();
+    let source = match script_source {
+        Some(source) => source,
+        None => fetch_text(script_url).await?,
+    };
+    let file_name = script_url.rsplit('/').next().filter(|name| !name.is_empty()).unwrap_or("script.py").to_owned();
     let runtime = Runtime { pyodide };
     call_python(&runtime, "_port_load_script", &[source.into(), file_name.clone().into()])
         .map_err(|error| WebError(format!("the study script {file_name} cannot be loaded:\n{error}")))?;
