@@ -30,6 +30,45 @@ const WASM_CRATES: &[(&str, &str)] = &[
     ("port-worker", "crates/worker"),
     ("port-ui", "crates/ui"),
 ];
+/// Origins of the local dev host (`port host`). Development builds admit them as host pages and
+/// as HTTP targets; release builds never do, so a published extension only talks to the hosts
+/// `manifest.json` lists.
+const DEV_ORIGINS: &[&str] = &["http://127.0.0.1/*", "http://localhost/*"];
+
+/// Adds the dev origins to `externally_connectable.matches` and `host_permissions` (`admit`), or
+/// removes them; a list left empty is dropped, because Chrome reads an absent list as "none".
+fn admit_dev_origins(manifest: &mut serde_json::Value, admit: bool) {
+    let Some(manifest) = manifest.as_object_mut() else { return };
+    let mut externally_connectable = manifest.remove("externally_connectable").unwrap_or_else(|| serde_json::json!({}));
+    update_origin_list(&mut externally_connectable, "matches", admit);
+    if externally_connectable.get("matches").is_some() {
+        manifest.insert("externally_connectable".into(), externally_connectable);
+    }
+    let mut host_permissions = serde_json::json!({"list": manifest.remove("host_permissions")});
+    update_origin_list(&mut host_permissions, "list", admit);
+    if let Some(list) = host_permissions.get("list").filter(|list| !list.is_null()) {
+        manifest.insert("host_permissions".into(), list.clone());
+    }
+}
+
+fn update_origin_list(object: &mut serde_json::Value, key: &str, admit: bool) {
+    let mut origins: Vec<String> = object
+        .get(key)
+        .and_then(|list| list.as_array())
+        .map(|list| list.iter().filter_map(|origin| origin.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    origins.retain(|origin| !DEV_ORIGINS.contains(&origin.as_str()));
+    if admit {
+        origins.extend(DEV_ORIGINS.iter().map(|origin| (*origin).to_owned()));
+    }
+    let Some(object) = object.as_object_mut() else { return };
+    if origins.is_empty() {
+        object.remove(key);
+    } else {
+        object.insert(key.into(), serde_json::json!(origins));
+    }
+}
+
 /// Points the background's bridge at a dev host; see `static_files`.
 pub const DEV_BRIDGE_FILE: &str = "dev-bridge.json";
 const PYODIDE_FILES: &[&str] =
@@ -197,6 +236,7 @@ impl Builder {
     }
 
     fn pyodide(&mut self) -> Result<(), BuildError> {
+        let n_before = self.n_files_written;
         let source = self.repo.join("node_modules").join("pyodide");
         let target = self.extension.join("pyodide");
         for file in PYODIDE_FILES {
@@ -216,7 +256,10 @@ impl Builder {
         entry["sha256"] = serde_json::Value::String(sha256_hex(&micropip_bytes));
         let lock_text = serde_json::to_string(&lock).expect("a JSON value serialises");
         self.write_if_changed(&target.join("pyodide-lock.json"), lock_text.as_bytes())?;
-        step("pyodide", &format!("{PYODIDE_VERSION} with {MICROPIP_WHEEL} (lock sha256 patched)"));
+        step(
+            "pyodide",
+            &format!("{PYODIDE_VERSION} with {MICROPIP_WHEEL}, lock sha256 patched ({} written)", self.n_files_written - n_before),
+        );
         Ok(())
     }
 
@@ -239,9 +282,10 @@ impl Builder {
     }
 
     fn runtime(&mut self) -> Result<(), BuildError> {
+        let n_before = self.n_files_written;
         let target = self.extension.join("pyodide").join(port_native::RUNTIME_WHEEL_NAME);
         self.write_if_changed(&target, port_native::RUNTIME_WHEEL)?;
-        step("runtime", port_native::RUNTIME_WHEEL_NAME);
+        step("runtime", &format!("{} ({} written)", port_native::RUNTIME_WHEEL_NAME, self.n_files_written - n_before));
         Ok(())
     }
 
@@ -259,6 +303,7 @@ impl Builder {
         let mut manifest: serde_json::Value =
             serde_json::from_str(&manifest_text).map_err(|error| BuildError::Invalid(format!("manifest.json: {error}")))?;
         manifest["version"] = serde_json::Value::String(VERSION.into());
+        admit_dev_origins(&mut manifest, !self.release);
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("manifest.json"), manifest_text.as_bytes())?;
         // `port run` points it at its dev host after building; every build resets it, so a build never
@@ -409,5 +454,28 @@ mod tests {
     #[test]
     fn sha256_hex_of_empty_input() {
         assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    #[test]
+    fn dev_builds_admit_the_local_dev_host() {
+        let mut manifest = serde_json::json!({"externally_connectable": {"matches": ["https://next.eyra.co/*"]}});
+        admit_dev_origins(&mut manifest, true);
+        assert_eq!(
+            manifest,
+            serde_json::json!({
+                "externally_connectable": {"matches": ["https://next.eyra.co/*", "http://127.0.0.1/*", "http://localhost/*"]},
+                "host_permissions": ["http://127.0.0.1/*", "http://localhost/*"]
+            })
+        );
+    }
+
+    #[test]
+    fn release_builds_drop_the_dev_host_and_empty_lists() {
+        let mut manifest = serde_json::json!({
+            "externally_connectable": {"matches": ["http://127.0.0.1/*", "http://localhost/*"]},
+            "host_permissions": ["http://localhost/*", "https://data.example.org/*"]
+        });
+        admit_dev_origins(&mut manifest, false);
+        assert_eq!(manifest, serde_json::json!({"host_permissions": ["https://data.example.org/*"]}));
     }
 }

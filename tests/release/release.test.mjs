@@ -1,0 +1,51 @@
+// The release build (`port build --release`): what goes to the Web Store, and that the optimised
+// wasm still runs the demo study. Run after `port build --release`; ./dev test does.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { extensionDir, generateDdp, launch, openUi, repo, tempDir, demoToConsent } from '../e2e/support.mjs';
+
+const version = readFileSync(path.join(repo, 'Cargo.toml'), 'utf8').match(/^version = "(.+)"/m)[1];
+const zipPath = path.join(repo, 'dist', `port-extension-${version}.zip`);
+
+/// `{name: text}` of the zip's small text entries, read with Python's zipfile.
+function zipEntries() {
+  const script = `
+import json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    print(json.dumps({info.filename: (archive.read(info).decode() if info.filename.endswith(('.json', '.html', '.js')) and info.file_size < 200000 else info.file_size) for info in archive.infolist()}))
+`;
+  return JSON.parse(execFileSync('python3', ['-c', script, zipPath], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+}
+
+test('release: the Web Store zip has no key, no dev host and no dev bridge', () => {
+  assert.ok(existsSync(zipPath), `no zip at ${zipPath}; run port build --release`);
+  const entries = zipEntries();
+  const manifest = JSON.parse(entries['manifest.json']);
+  assert.equal(manifest.version, version);
+  assert.equal(manifest.key, undefined, 'the Web Store refuses a manifest key');
+  const origins = JSON.stringify([manifest.externally_connectable ?? {}, manifest.host_permissions ?? []]);
+  assert.ok(!origins.includes('127.0.0.1') && !origins.includes('localhost'), `dev origins in release: ${origins}`);
+  assert.equal(entries['dev-bridge.json'], 'null');
+  for (const name of ['background.js', 'offscreen.html', 'ui.html', 'worker.js', 'pyodide/pyodide.asm.wasm', 'pyodide/pyodide-lock.json']) {
+    assert.ok(name in entries, `${name} missing from the zip`);
+  }
+  assert.ok(Object.keys(entries).some((name) => /^pyodide\/port-.*\.whl$/.test(name)), 'runtime wheel missing');
+});
+
+test('release: the optimised build runs the demo study to its consent form', async () => {
+  const manifest = JSON.parse(readFileSync(path.join(extensionDir, 'manifest.json'), 'utf8'));
+  assert.ok(!JSON.stringify(manifest.host_permissions ?? []).includes('127.0.0.1'), 'dist/extension is not a release build');
+  const browser = await launch();
+  try {
+    const { page, errors } = await openUi(browser.context);
+    await demoToConsent(page, generateDdp(tempDir('release-ddp')));
+    assert.deepEqual(errors, []);
+    assert.deepEqual(browser.swConsole.filter((message) => message.type === 'error'), []);
+  } finally {
+    await browser.close();
+  }
+});
