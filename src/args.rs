@@ -73,9 +73,18 @@ pub struct StudyCheckArgs {
 /// `port build`, as typed.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Optimise the wasm with wasm-opt and also write a Web Store zip.
+    /// Optimise the wasm with wasm-opt and also write a Web Store zip, into `dist/release/`.
+    ///
+    /// Release builds admit no local dev host: only the origins `manifest.json` and
+    /// `--host-page-origin` list may push studies.
     #[arg(long)]
     pub release: bool,
+    /// A host platform whose pages may push studies, as `https://host/*`; repeatable.
+    ///
+    /// Added to `externally_connectable` in `manifest.json`. Development builds also admit
+    /// 127.0.0.1 and localhost.
+    #[arg(long = "host-page-origin", value_name = "ORIGIN")]
+    pub host_page_origins: Vec<String>,
 }
 
 /// `port run`, as typed.
@@ -352,6 +361,21 @@ mod tests {
         let cli = Cli::try_parse_from(["port", "build", "--release"]).unwrap();
         let TopCommand::Build(build) = cli.command else { panic!("not build") };
         assert!(build.release);
+    }
+
+    #[test]
+    fn build_host_page_origins_repeat() {
+        let cli = Cli::try_parse_from([
+            "port",
+            "build",
+            "--host-page-origin",
+            "https://a.example/*",
+            "--host-page-origin",
+            "https://b.example/*",
+        ])
+        .unwrap();
+        let TopCommand::Build(build) = cli.command else { panic!("not build") };
+        assert_eq!(build.host_page_origins, ["https://a.example/*", "https://b.example/*"]);
     }
 
     #[test]

@@ -25,9 +25,12 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-pub fn build(release: bool) -> anyhow::Result<port_builder::BuildReport> {
+/// Development builds go to `dist/extension`, release builds to `dist/release/`, so that switching
+/// between them never rebuilds the other.
+pub fn build(release: bool, host_page_origins: Vec<String>) -> anyhow::Result<port_builder::BuildReport> {
     let repo_root = repo_root();
-    let options = port_builder::BuildOptions { release, out_dir: repo_root.join("dist"), repo_root };
+    let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
+    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins };
     let report = port_builder::build(options).context("building the extension failed")?;
     eprintln!("extension: {}", report.extension_dir.display());
     if let Some(zip) = &report.zip {
@@ -37,7 +40,7 @@ pub fn build(release: bool) -> anyhow::Result<port_builder::BuildReport> {
 }
 
 pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBuf>) -> anyhow::Result<()> {
-    let report = build(false)?;
+    let report = build(false, Vec::new())?;
     let repo_root = repo_root();
     let donation_dir = donation_dir.unwrap_or_else(|| repo_root.join(".cache/dev-host/donations"));
     let host = DevHost::bind(host_port, &donation_dir, crate::dev_host::HostBehaviour::default())?;

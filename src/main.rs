@@ -49,7 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         TopCommand::Build(build_args) => {
-            extension::build(build_args.release)?;
+            extension::build(build_args.release, build_args.host_page_origins)?;
             Ok(ExitCode::SUCCESS)
         }
         TopCommand::Run(run_args) => {

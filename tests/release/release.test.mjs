@@ -6,10 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { extensionDir, generateDdp, launch, openUi, repo, tempDir, demoToConsent } from '../e2e/support.mjs';
+import { generateDdp, launch, openUi, repo, tempDir, demoToConsent } from '../e2e/support.mjs';
 
 const version = readFileSync(path.join(repo, 'Cargo.toml'), 'utf8').match(/^version = "(.+)"/m)[1];
-const zipPath = path.join(repo, 'dist', `port-extension-${version}.zip`);
+const releaseDir = path.join(repo, 'dist', 'release');
+const extensionDir = path.join(releaseDir, 'extension');
+const zipPath = path.join(releaseDir, `port-extension-${version}.zip`);
 
 /// `{name: text}` of the zip's small text entries, read with Python's zipfile.
 function zipEntries() {
@@ -38,8 +40,8 @@ test('release: the Web Store zip has no key, no dev host and no dev bridge', () 
 
 test('release: the optimised build runs the demo study to its consent form', async () => {
   const manifest = JSON.parse(readFileSync(path.join(extensionDir, 'manifest.json'), 'utf8'));
-  assert.ok(!JSON.stringify(manifest.host_permissions ?? []).includes('127.0.0.1'), 'dist/extension is not a release build');
-  const browser = await launch();
+  assert.ok(!JSON.stringify(manifest.host_permissions ?? []).includes('127.0.0.1'), `${extensionDir} is not a release build`);
+  const browser = await launch({ extension: extensionDir });
   try {
     const { page, errors } = await openUi(browser.context);
     await demoToConsent(page, generateDdp(tempDir('release-ddp')));

@@ -69,6 +69,37 @@ fn update_origin_list(object: &mut serde_json::Value, key: &str, admit: bool) {
     }
 }
 
+/// A host-page origin must be a Chrome match pattern for a whole site: `https://host/*`.
+fn check_origin_pattern(origin: &str) -> Result<(), BuildError> {
+    let host = origin.strip_prefix("https://").and_then(|rest| rest.strip_suffix("/*"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains('/') => Ok(()),
+        _ => Err(BuildError::Invalid(format!(
+            "host page origin {origin:?} must look like https://host.example/* (https, a host, then /*)"
+        ))),
+    }
+}
+
+fn add_host_page_origins(manifest: &mut serde_json::Value, origins: &[String]) {
+    if origins.is_empty() {
+        return;
+    }
+    let externally_connectable = &mut manifest["externally_connectable"];
+    if !externally_connectable.is_object() {
+        *externally_connectable = serde_json::json!({});
+    }
+    let matches = &mut externally_connectable["matches"];
+    if !matches.is_array() {
+        *matches = serde_json::json!([]);
+    }
+    let list = matches.as_array_mut().expect("made an array above");
+    for origin in origins {
+        if !list.iter().any(|known| known == origin) {
+            list.push(serde_json::json!(origin));
+        }
+    }
+}
+
 /// Points the background's bridge at a dev host; see `static_files`.
 pub const DEV_BRIDGE_FILE: &str = "dev-bridge.json";
 const PYODIDE_FILES: &[&str] =
@@ -82,6 +113,9 @@ pub struct BuildOptions {
     pub out_dir: PathBuf,
     /// The repository: `Cargo.toml`, `manifest.json`, `extension/`, `studies/`, `package.json`.
     pub repo_root: PathBuf,
+    /// Origins of host platforms whose pages may push studies (`externally_connectable`), added to
+    /// those `manifest.json` lists, e.g. `https://next.eyra.co/*`.
+    pub host_page_origins: Vec<String>,
 }
 
 /// What a build did.
@@ -119,7 +153,11 @@ fn step(name: &str, message: &str) {
 
 /// Builds the extension; see the crate doc for the steps.
 pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
+    for origin in &options.host_page_origins {
+        check_origin_pattern(origin)?;
+    }
     let mut builder = Builder {
+        host_page_origins: options.host_page_origins.clone(),
         repo: options.repo_root.clone(),
         extension: options.out_dir.join("extension"),
         release: options.release,
@@ -138,6 +176,7 @@ pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
 }
 
 struct Builder {
+    host_page_origins: Vec<String>,
     repo: PathBuf,
     extension: PathBuf,
     release: bool,
@@ -304,6 +343,7 @@ impl Builder {
             serde_json::from_str(&manifest_text).map_err(|error| BuildError::Invalid(format!("manifest.json: {error}")))?;
         manifest["version"] = serde_json::Value::String(VERSION.into());
         admit_dev_origins(&mut manifest, !self.release);
+        add_host_page_origins(&mut manifest, &self.host_page_origins);
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("manifest.json"), manifest_text.as_bytes())?;
         // `port run` points it at its dev host after building; every build resets it, so a build never
@@ -467,6 +507,16 @@ mod tests {
                 "host_permissions": ["http://127.0.0.1/*", "http://localhost/*"]
             })
         );
+    }
+
+    #[test]
+    fn host_page_origins_are_added_once_and_checked() {
+        let mut manifest = serde_json::json!({});
+        add_host_page_origins(&mut manifest, &["https://next.eyra.co/*".into(), "https://next.eyra.co/*".into()]);
+        assert_eq!(manifest, serde_json::json!({"externally_connectable": {"matches": ["https://next.eyra.co/*"]}}));
+        assert!(check_origin_pattern("https://next.eyra.co/*").is_ok());
+        let error = check_origin_pattern("http://next.eyra.co").unwrap_err().to_string();
+        assert_eq!(error, "host page origin \"http://next.eyra.co\" must look like https://host.example/* (https, a host, then /*)");
     }
 
     #[test]
