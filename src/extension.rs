@@ -82,6 +82,9 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     let mut chromium = command.spawn().with_context(|| format!("cannot start {}", browser.display()))?;
     std::thread::spawn(move || host.serve_forever());
     let status = chromium.wait()?;
+    // The unpacked build outlives this run; it must not keep sending donations to a host that stops.
+    std::fs::write(report.extension_dir.join(DEV_BRIDGE_FILE), "null")
+        .context("cannot reset the extension's dev bridge")?;
     eprintln!("Chromium exited ({status}); donations are in {}", donation_dir.display());
     Ok(())
 }
