@@ -8,6 +8,8 @@
 mod cli;
 // `port host`: donations over HTTP land as files and in the index; logs and exits are accepted.
 mod dev_host;
+// A D3I-style study package (FlowBuilder, pandas, error flow) runs unchanged on the native runner.
+mod d3i_style;
 // What a study script sees of the embedded runtime: feldspar-style packages run unchanged, the
 // `js` stand-in, lazy file readers, VIRTUAL_ENV and PYTHONPATH, and which Python is embedded.
 mod native_script;
