@@ -1,7 +1,11 @@
 // Host bridges: a host page pushes a study over `chrome.runtime.connect` (live-init) and gets the
 // donations over its port; the http bridge delivers through the durable outbox, retried until the
 // host has it, exactly once, also across a service worker stop; configs from origins not allowed
-// and invalid configs are refused.
+// and invalid configs are refused. A reloaded host page keeps the running session.
+//
+// "Exactly once" is checked twice: the entries the dev host stored (it stores a donation whose
+// Idempotency-Key it saw before only once) and its stdout, which must have no `duplicate` line:
+// a second send is a bug even when the host deduplicates it.
 //
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
@@ -69,6 +73,42 @@ test('bridges: a host page pushes the demo, which runs in a UI tab and donates o
     assert.match(events, /event initialized/);
     assert.match(events, /exit 0/);
     await hostPage.getByText('Study completed.').waitFor();
+    assert.doesNotMatch(host.output(), /duplicate/);
+  });
+});
+
+test('bridges: reloading the host page mid-flow keeps the session; the donation arrives once', { timeout: 180_000 }, async () => {
+  const demo = studyConfig({
+    id: 'host-demo',
+    version: '2.0.0',
+    title: { translations: { en: 'Host demo', nl: 'Host-demo' } },
+    script: { source: readFileSync(path.join(repo, 'studies/demo/script.py'), 'utf8') },
+    donate: { mode: 'host-page' },
+  });
+  await withHostPage(demo, {}, async ({ host, browser, scratch }) => {
+    const hostPage = await browser.context.newPage();
+    const uiOpened = browser.context.waitForEvent('page', { predicate: (page) => page.url().startsWith(UI_URL), timeout: 30_000 });
+    await hostPage.goto(`${host.url}/study`);
+    const ui = await uiOpened;
+    await ui.locator('#bar').getByText('Host demo (version 2.0.0)').waitFor({ timeout: 60_000 });
+    const session = await ui.evaluate(() => chrome.runtime.sendMessage({ target: 'background', type: 'ensure-session' }));
+    // After the file step: the host page reloads (its port disconnects, a new one sends live-init).
+    await demoToConsent(ui, generateDdp(scratch));
+    await hostPage.reload();
+    await hostPage.getByText('Study sent to the extension.').waitFor();
+    await sleep(2000);
+    const after = await ui.evaluate(() => chrome.runtime.sendMessage({ target: 'background', type: 'ensure-session' }));
+    assert.equal(after.session_id, session.session_id, 'the same session goes on');
+    await demoDonateAndFinish(ui);
+    const keys = await waitFor(async () => {
+      const keys = (await host.donations()).map((entry) => entry.key);
+      return keys.some((key) => key.endsWith('-demo-questionnaire')) && keys;
+    }, 30_000, 'the questionnaire donation');
+    assert.deepEqual(keys.filter((key) => key === `${session.session_id}-demo`), [`${session.session_id}-demo`], JSON.stringify(keys));
+    assert.doesNotMatch(host.output(), /duplicate/);
+    // The reloaded page got the rest of the session; no second UI tab opened.
+    await hostPage.getByText('Study completed.').waitFor({ timeout: 30_000 });
+    assert.equal(browser.context.pages().filter((page) => page.url().startsWith(UI_URL)).length, 1);
   });
 });
 
@@ -134,6 +174,7 @@ test('bridges: http donations go through the outbox: the script gets 202, retrie
     assert.equal(entries.length, 1, 'stored once');
     assert.match(entries[0].idempotency_key, /^[0-9a-f]{64}$/);
     assert.match(host.output(), /answering 503 on purpose \(2\/2\)/);
+    assert.doesNotMatch(host.output(), /duplicate/);
     // The outbox is empty again.
     const left = await page.evaluate(() => chrome.storage.local.get(null).then((items) => Object.keys(items).filter((key) => key.startsWith('port.outbox.'))));
     assert.deepEqual(left, []);
@@ -163,6 +204,7 @@ test('bridges: a donation pending when the service worker stops is delivered onc
     await sleep(2000);
     assert.equal((await host.donations()).filter((entry) => /-tiny$/.test(entry.key)).length, 1, 'delivered once');
     assert.equal(entries.length, 1);
+    assert.doesNotMatch(host.output(), /duplicate/);
     await page.locator('li[data-state="delivered"]').waitFor({ timeout: 30_000 });
     await cdp.detach();
   } finally {
@@ -179,8 +221,9 @@ test('bridges: a second live-init replaces the port and the pending donation is 
   try {
     await recordStates(browser.context);
     const study = studyConfig({ id: 'relive', donate: { mode: 'host-page' }, ack_timeout_s: 60 });
-    // A host page that leaves the first port's donation unanswered, connects again, and answers
-    // on the second port.
+    // A host page that connects again when the first port gets the donation, and answers on the
+    // second port (after a while). The first port answers too, with another status, after the
+    // second connected: a reply on a replaced port must not count.
     server.routes['/relive'] = { type: 'text/html', body: `<!doctype html><pre id="log"></pre><script>
       const log = (text) => { document.getElementById('log').textContent += text + '\\n'; };
       function connect(label) {
@@ -188,7 +231,12 @@ test('bridges: a second live-init replaces the port and the pending donation is 
         port.onMessage.addListener(async (message) => {
           log(label + ' ' + message.__type__ + ' ' + (message.key || ''));
           if (message.__type__ !== 'CommandSystemDonate') return;
-          if (label === 'first') { setTimeout(() => connect('second'), 500); return; }
+          if (label === 'first') {
+            setTimeout(() => connect('second'), 500);
+            setTimeout(() => port.postMessage({ __type__: 'DonateSuccess', key: message.key, status: 201 }), 1500);
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 3000));
           const response = await fetch(${JSON.stringify(host.url)} + '/donate', { method: 'POST',
             headers: { 'Content-Type': 'application/json', 'X-Port-Key': message.key }, body: message.json_string });
           port.postMessage({ __type__: 'DonateSuccess', key: message.key, status: response.status });
@@ -206,6 +254,8 @@ test('bridges: a second live-init replaces the port and the pending donation is 
     assert.match(log, /first CommandSystemDonate \d+-tiny/);
     assert.match(log, /second CommandSystemDonate \d+-tiny/);
     assert.equal((await host.donations()).filter((entry) => /-tiny$/.test(entry.key)).length, 1);
+    assert.doesNotMatch(host.output(), /duplicate/);
+    assert.doesNotMatch(await ui.locator('main').innerText(), /status=201/);
   } finally {
     await browser.close();
     await server.close();

@@ -70,8 +70,14 @@ async function waitForMessage(page, predicate) {
   return handle.jsonValue();
 }
 
-async function sendState(page, view) {
-  await page.evaluate((view) => window.session.postMessage({ type: 'state', locale: 'en', ...view }), view);
+/// Sends a state as the session would. The session's locale is left unset unless `view` sets it
+/// (the view then uses its browser's); `files` go beside the serde data, as the draft's files do.
+async function sendState(page, view, files) {
+  await page.evaluate(({ view, files }) => {
+    const message = { type: 'state', ...view };
+    if (files) message.files = files.map(({ name, text }) => new File([text], name));
+    window.session.postMessage(message);
+  }, { view, files });
 }
 
 function submission(title, body) {
@@ -212,19 +218,70 @@ test('ui: consent table search, paging, delete, undo and donate', async () => {
   await context.close();
 });
 
-test('ui: locale follows the browser, the switch posts set-locale', async () => {
+test('ui: a Dutch browser gets the Dutch UI and study texts, and tells the session its language', async () => {
   const { page, context, errors } = await openView({ locale: 'nl-NL' });
   await page.getByText('Verbinden met de studie').waitFor();
   const text = { __type__: 'PropsUIPromptText', title: en('Hello'), text: en('Body') };
-  await sendState(page, { page_seq: 1, locale: 'en', status: { state: 'awaiting-participant' }, page: submission(en('Intro'), [text]) });
-  await page.getByRole('heading', { name: 'Intro', exact: true }).waitFor();
-  await page.getByLabel('Language').selectOption('nl');
-  const message = await waitForMessage(page, (message) => message.type === 'set-locale');
-  assert.deepEqual(message, { type: 'set-locale', locale: 'nl' });
+  const intro = { page_seq: 1, status: { state: 'awaiting-participant' }, page: submission(en('Intro'), [text]) };
+  // The session's locale is unset: the view uses its browser's and tells the session.
+  await sendState(page, intro);
   await page.getByRole('heading', { name: 'Intro (nl)' }).waitFor();
   await page.getByLabel('Taal').waitFor();
   assert.equal(await page.evaluate(() => document.documentElement.lang), 'nl');
+  const told = await waitForMessage(page, (message) => message.type === 'browser-locale');
+  assert.deepEqual(told, { type: 'browser-locale', browser_locale: 'nl-NL' });
+
+  // The session's locale, once set, is every view's: the switch posts set-locale.
+  await sendState(page, { ...intro, locale: 'nl' });
+  await page.getByLabel('Taal').selectOption('en');
+  const message = await waitForMessage(page, (message) => message.type === 'set-locale');
+  assert.deepEqual(message, { type: 'set-locale', locale: 'en' });
+  await page.getByRole('heading', { name: 'Intro', exact: true }).waitFor();
+  await sendState(page, { ...intro, locale: 'en' });
+  await page.getByLabel('Language').waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(await page.evaluate(() => window.viewMessages.filter((m) => m.type === 'browser-locale').length), 1,
+    'a set locale is not told again');
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: changes post a draft, and a draft from the session restores the page with its files', async () => {
+  const { page, context, errors } = await openView();
+  const table = {
+    __type__: 'PropsUIPromptConsentFormTableViz', id: 'watch', title: en('Watched'),
+    data_frame: JSON.stringify({ title: { 0: 'video 0', 1: 'video 1', 2: 'video 2' } }),
+  };
+  const form = { __type__: 'PropsUIPromptConsentFormViz', tables: [table], donateButton: en('Donate now') };
+  const consent = { page_seq: 30, status: { state: 'awaiting-participant' }, page: submission(en('Consent'), [form]) };
+  await sendState(page, consent);
+  await page.getByLabel('Select row 2', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+  const draft = await waitForMessage(page, (message) => message.type === 'draft' && message.page_seq === 30);
+  assert.deepEqual(draft.draft.tables['0/0'].deleted, [[1]]);
+
+  // A fresh view of the same page gets the session's draft: the row stays deleted.
+  const reopened = await openView();
+  await sendState(reopened.page, { ...consent, draft: draft.draft });
+  await reopened.page.getByText('1 deleted').waitFor();
+  assert.equal(await reopened.page.getByText('video 1').count(), 0);
+  await reopened.page.getByRole('button', { name: 'Donate now' }).click();
+  const answer = await waitForMessage(reopened.page, (message) => message.type === 'answer');
+  assert.deepEqual(JSON.parse(answer.payload.value)[0].watch, [{ title: 'video 0' }, { title: 'video 2' }]);
+
+  // A file chosen in a closed view comes back with the state, and Continue sends it.
+  const input = { __type__: 'PropsUIPromptFileInput', description: en('Pick your export'), extensions: '' };
+  const upload = { page_seq: 31, status: { state: 'awaiting-participant' }, page: submission(en('Upload'), [input]) };
+  const fileDraft = { files: { 0: [{ name: 'ddp.zip', size: 5, locator: '0' }] } };
+  await sendState(page, { ...upload, draft: fileDraft }, [{ name: 'ddp.zip', text: 'hello' }]);
+  await page.getByText('Chosen: ddp.zip').waitFor();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  const sent = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 31);
+  assert.deepEqual(sent.payload, { __type__: 'PayloadFile', value: { name: 'ddp.zip', size: 5, locator: '0' } });
+  assert.deepEqual(sent.files, [{ name: 'ddp.zip', size: 5, isFile: true }]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(reopened.errors, []);
+  await reopened.context.close();
   await context.close();
 });
 

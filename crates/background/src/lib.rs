@@ -10,7 +10,8 @@
 //!
 //! Bridges, chosen by the `port.bridge` record in `chrome.storage.local` ([`BridgeConfig`]):
 //! - `local` (default): donations are stored in `chrome.storage.local` under
-//!   `port.donation.<session_id>.<key>`; logs go to the console.
+//!   `port.donation.<session_id>.<key>` (with the session, the key and the time they were stored,
+//!   [`ToBackground::ListLocalDonations`] lists them newest first); logs go to the console.
 //! - `dev-host`: HTTP to the `port host` server on 127.0.0.1: `POST /donate` (body = `json_string`
 //!   verbatim, headers `X-Port-Key` and `X-Port-Session`), `POST /log`, `POST /event`, `POST /exit`
 //!   (JSON bodies).
@@ -20,26 +21,35 @@
 //! host pages pushed). A host page connects with `chrome.runtime.connect` ([`handle_connect`]);
 //! its `live-init` starts its study, whose donations, logs, event and exit then go over that port.
 //! Donations of `donate.mode` `http`, or `host-page` with a host page, go through the durable
-//! outbox (`port.outbox.<idempotency key>` in `chrome.storage.local`, policy in
-//! `port_engine::outbox`), retried by timers while the worker lives and by an alarm after it was
-//! stopped; each change is broadcast to the session as a `BackgroundMessage::Delivery`.
+//! outbox (`port.outbox.<idempotency key>` in `chrome.storage.local`, listed by the index
+//! `port.outbox-index`, policy in `port_engine::outbox`), retried by timers while the worker lives
+//! and by an alarm after it was stopped; each change is broadcast to the session as a
+//! `BackgroundMessage::Delivery`. Every read-modify-write of the outbox holds one lock
+//! (`OUTBOX_LOCK`) and reads the records afresh, so no attempt writes back a record a result just
+//! removed.
+//!
+//! Uncaught errors, unhandled rejections and panics go to the console in full, and to the running
+//! session's log route by name only (`port_engine::extension::error_log`): no message, no stack.
 
 use std::cell::{Cell, RefCell};
 
 use js_sys::Promise;
-use port_engine::extension::{self, DEFAULT_STUDY_ID, DonationRoute, OutboxChannel, SessionPlan, SessionRequest};
+use port_engine::extension::{
+    self, DEFAULT_STUDY_ID, DonationRoute, HostRoute, LOCAL_DONATION_PREFIX, LocalDonation, OutboxChannel, SessionPlan,
+    SessionRequest,
+};
 use port_engine::outbox::{DeliveryResult, Jitter, Outbox, OutboxChange, RetryableFailure, classify_http_status};
 use port_protocol::message::{
     BackgroundMessage, DeliveryState, FromHostPage, SESSION_CHANNEL, ToHostPage, ViewMessage,
 };
 use port_protocol::study::{DonateTarget, OutboxRecord, StudyConfig, StudyOrigin};
 use port_protocol::worker_message::{
-    BACKGROUND_TARGET, DonateOutcome, DonateQueued, SESSION_STORAGE_KEY, SessionInfo, StudyActionReply, StudyListView,
-    StudyRecord, ToBackground,
+    BACKGROUND_TARGET, DonateOutcome, DonateQueued, LocalDonationList, SESSION_STORAGE_KEY, SessionInfo,
+    StudyActionReply, StudyListView, StudyRecord, ToBackground,
 };
 use port_protocol::{DonateCommand, DonateResponse, EventCommand, LogCommand};
 use port_web::storage::Area;
-use port_web::{WebError, from_js, log, runtime, storage, to_js};
+use port_web::{WebError, from_js, log, runtime, storage, storage_batch, to_js};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -65,6 +75,11 @@ pub enum BridgeConfig {
 pub const STUDIES_STORAGE_KEY: &str = "port.studies";
 /// The prefix of outbox records in `chrome.storage.local`, followed by the idempotency key.
 pub const OUTBOX_PREFIX: &str = "port.outbox.";
+/// The `chrome.storage.local` key of the outbox's index: the idempotency keys of its records, in
+/// the order they were enqueued. Not under [`OUTBOX_PREFIX`], which holds records only.
+pub const OUTBOX_INDEX_KEY: &str = "port.outbox-index";
+/// How many errors one worker run reports to the log route; more only go to the console.
+const MAX_ERROR_REPORTS: u32 = 20;
 /// The alarm that wakes a stopped worker for the outbox.
 pub const OUTBOX_ALARM: &str = "port.outbox";
 /// The embedded studies, each at `studies/<id>/study.json` in the extension.
@@ -81,13 +96,30 @@ thread_local! {
     static HOST_PORT: RefCell<Option<HostPort>> = const { RefCell::new(None) };
     static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
     static SESSION_BUSY: Cell<bool> = const { Cell::new(false) };
-    static OUTBOX_BUSY: Cell<bool> = const { Cell::new(false) };
-    static OUTBOX_AGAIN: Cell<bool> = const { Cell::new(false) };
+    static OUTBOX_LOCK: port_web::lock::Queue = const { port_web::lock::Queue::new() };
+    static ERROR_REPORTS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A donation as the local bridge stores it. Records from before `session_id` and `stored_at_ms`
+/// were kept have only `key` and `json_string`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredLocalDonation {
+    key: String,
+    json_string: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_id: Option<String>,
+    #[serde(default)]
+    stored_at_ms: u64,
 }
 
 #[wasm_bindgen(start)]
 pub fn start() {
     port_web::log::capture_errors(|text| log::error(&format!("background: {text}")));
+    port_web::errors::capture_error_names(|context, name| report_error(&format!("background: {context}"), &name));
+    std::panic::set_hook(Box::new(|info| {
+        log::error(&format!("background: panic: {info}"));
+        report_error("background: panic", "panic");
+    }));
     // A view that opens sends `attach`; if no session runs yet, that starts one.
     let opened = port_web::channel::open(SESSION_CHANNEL, |data| {
         if let Ok(ViewMessage::Attach) = from_js::<ViewMessage>(&data) {
@@ -194,15 +226,22 @@ async fn on_host_message(port: JsValue, origin: String, message: JsValue) -> Res
         }
     };
     let FromHostPage::LiveInit { locale, study } = message else {
-        let study_id = HOST_PORT.with(|cell| cell.borrow().as_ref().map(|host| host.study_id.clone()));
-        if let (Some((key, result)), Some(study_id)) = (extension::host_page_result(&message), study_id) {
-            let records = load_outbox().await?;
-            let record = records
-                .iter()
-                .filter(|record| record.key == key && record.study_id == study_id)
-                .max_by_key(|record| record.state == port_protocol::study::OutboxState::Sending);
-            match record {
-                Some(record) => apply_result(&record.idempotency_key.clone(), result).await?,
+        // Only the current host page answers: a reply on a port that was replaced is ignored.
+        let study_id = HOST_PORT
+            .with(|cell| cell.borrow().as_ref().filter(|host| host.port == port).map(|host| host.study_id.clone()));
+        let Some(study_id) = study_id else {
+            log::info(&format!("background: a reply from {origin} on a port that is not the current host page's"));
+            return Ok(());
+        };
+        if let Some((key, result)) = extension::host_page_result(&message) {
+            let running: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
+            let running_session = running.filter(|info| info.study_id == study_id).map(|info| info.session_id);
+            let idempotency_key = {
+                let _guard = outbox_lock().await;
+                extension::host_reply_record(&load_outbox().await?, &key, &study_id, running_session.as_deref())
+            };
+            match idempotency_key {
+                Some(idempotency_key) => apply_result(&idempotency_key, result).await?,
                 None => log::info(&format!("background: a reply for donation {key} that is not pending")),
             }
         }
@@ -226,31 +265,24 @@ async fn on_host_message(port: JsValue, origin: String, message: JsValue) -> Res
         }
     };
     let study_id = config.id.clone();
-    let current: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
-    let replaced_port = HOST_PORT.with(|cell| {
-        let mut host = cell.borrow_mut();
-        let same_study = host.as_ref().is_some_and(|host| host.study_id == study_id);
-        *host = Some(HostPort { port: port.clone(), study_id: study_id.clone() });
-        same_study
-    });
-    let running_here = current.as_ref().is_some_and(|info| {
-        info.study_id == study_id && !info.ended && info.host_origin.as_deref() == Some(origin.as_str())
-    }) && runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0;
-    if replaced_port
-        && running_here
-        && let Some(info) = current
-    {
-        // A second live-init: the session goes on over the new port, and what the old port left
-        // unanswered is sent again.
-        post_to_port(&port, &ToHostPage::StudyAccepted { study_id, session_id: info.session_id.clone() });
-        resend_host_page_donations(&info.study_id).await?;
-        return Ok(());
-    }
+    let config_changed = stored_studies()
+        .await
+        .into_iter()
+        .find(|record| record.config.id == study_id)
+        .is_none_or(|record| record.config != config);
+    // The new port is the host page's from now on, whether the session goes on or starts afresh.
+    HOST_PORT.with(|cell| *cell.borrow_mut() = Some(HostPort { port: port.clone(), study_id: study_id.clone() }));
     store_study(StudyRecord { config, origin: "host-page".into(), source: Some(origin.clone()) }).await?;
-    let _ = locale;
-    let info = ensure_session(SessionRequest::Start { study_id: &study_id, host_origin: Some(&origin) }).await?;
-    post_to_port(&port, &ToHostPage::StudyAccepted { study_id, session_id: info.session_id });
-    open_ui_tab();
+    let request = SessionRequest::HostInit { study_id: &study_id, host_origin: &origin, config_changed };
+    let (info, kept) = ensure_session_planned(request, locale.as_deref()).await?;
+    post_to_port(&port, &ToHostPage::StudyAccepted { study_id, session_id: info.session_id.clone() });
+    if kept {
+        // The host page reloaded or reconnected: the session goes on over the new port, and what
+        // the old port left unanswered is sent again.
+        resend_host_page_donations(&info.study_id).await?;
+    } else {
+        open_ui_tab();
+    }
     Ok(())
 }
 
@@ -303,60 +335,44 @@ async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
         ToBackground::UpdateStudy { study_id } => to_js(&update_study(&study_id).await),
         ToBackground::RemoveStudy { study_id } => to_js(&remove_study(&study_id).await),
         ToBackground::Donate { session_id, donation } => {
-            let (config, info) = session_study(&session_id).await;
-            let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
-            match extension::donation_route(config.as_ref().map(|config| &config.donate), host_origin) {
-                DonationRoute::Bridge => to_js(&DonateOutcome::Answered(donate(&session_id, &donation).await)),
-                DonationRoute::Outbox(_) => {
-                    let config = config.expect("an outbox route has a study");
-                    let queued = enqueue(&config, &session_id, &donation).await?;
-                    to_js(&DonateOutcome::Queued { queued })
+            // Every failure is an answer the offscreen document can decode.
+            let outcome = match donate_outcome(&session_id, &donation).await {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    log::error(&format!("background: donation {} failed: {error}", donation.key));
+                    DonateOutcome::Failed { error: error.0 }
                 }
-            }
+            };
+            to_js(&outcome)
         }
+        ToBackground::ListLocalDonations => to_js(&list_local_donations().await?),
         ToBackground::Logs { session_id, entries } => {
-            let (config, info) = session_study(&session_id).await;
-            if let Some(logs) = config.as_ref().and_then(|config| config.logs.as_ref()) {
-                let body = serde_json::json!({"session_id": session_id, "entries": entries});
-                if let Err(error) = post(&logs.url, "", &body.to_string(), &[]).await {
-                    log::error(&format!("background: POST logs failed: {error}"));
-                }
-                return Ok(JsValue::NULL);
-            }
-            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
-                for entry in &entries {
-                    post_to_host(&config.id, &ToHostPage::Log(host_log(entry)));
-                }
-                return Ok(JsValue::NULL);
-            }
-            match bridge().await {
-                BridgeConfig::Local => {
-                    for entry in &entries {
-                        log::info(&format!("background: log [{}] {}", entry.level.as_str(), entry.message));
-                    }
-                }
-                BridgeConfig::DevHost { url } => {
-                    let body = serde_json::json!({"session_id": session_id, "entries": entries});
-                    post_quietly(&url, "/log", &body).await;
-                }
-            }
+            forward_logs(&session_id, &entries).await;
             Ok(JsValue::NULL)
         }
         ToBackground::Event { session_id, name } => {
             let (config, info) = session_study(&session_id).await;
-            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
-                post_to_host(&config.id, &ToHostPage::Event(EventCommand { name }));
-                return Ok(JsValue::NULL);
-            }
-            if let BridgeConfig::DevHost { url } = bridge().await {
-                post_quietly(&url, "/event", &serde_json::json!({"session_id": session_id, "name": name})).await;
+            let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
+            match extension::event_route(config.as_ref(), host_origin) {
+                HostRoute::HostPage | HostRoute::LogsUrl { .. } => {
+                    let study_id = config.map(|config| config.id).unwrap_or_default();
+                    post_to_host(&study_id, &ToHostPage::Event(EventCommand { name }));
+                }
+                HostRoute::Bridge => {
+                    if let BridgeConfig::DevHost { url } = bridge().await {
+                        let body = serde_json::json!({"session_id": session_id, "name": name});
+                        post_quietly(&url, "/event", &body).await;
+                    }
+                }
             }
             Ok(JsValue::NULL)
         }
         ToBackground::Exit { session_id, exit } => {
             mark_ended(&session_id).await?;
             let (config, info) = session_study(&session_id).await;
-            if let (Some(config), Some(_)) = (&config, info.as_ref().and_then(|info| info.host_origin.as_ref())) {
+            let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
+            if let (HostRoute::HostPage, Some(config)) = (extension::event_route(config.as_ref(), host_origin), &config)
+            {
                 post_to_host(&config.id, &ToHostPage::Exit(exit));
                 return Ok(JsValue::NULL);
             }
@@ -377,20 +393,32 @@ async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
 /// `chrome.storage.session`. Calls are serialised, so two views attaching at once start one
 /// session.
 async fn ensure_session(request: SessionRequest<'_>) -> Result<SessionInfo, WebError> {
+    Ok(ensure_session_planned(request, None).await?.0)
+}
+
+/// As [`ensure_session`]; also whether the running session was kept.
+/// `locale` is a host page's `live-init` locale, which a fresh session starts in.
+async fn ensure_session_planned(
+    request: SessionRequest<'_>,
+    locale: Option<&str>,
+) -> Result<(SessionInfo, bool), WebError> {
     while SESSION_BUSY.with(Cell::get) {
         port_web::timer::sleep(20.0).await;
     }
     SESSION_BUSY.with(|busy| busy.set(true));
-    let result = ensure_session_now(request).await;
+    let result = ensure_session_now(request, locale).await;
     SESSION_BUSY.with(|busy| busy.set(false));
     result
 }
 
-async fn ensure_session_now(request: SessionRequest<'_>) -> Result<SessionInfo, WebError> {
+async fn ensure_session_now(
+    request: SessionRequest<'_>,
+    locale: Option<&str>,
+) -> Result<(SessionInfo, bool), WebError> {
     let stored: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await?;
     let offscreen_exists = runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0;
     let (study_id, host_origin, close_old) = match extension::plan_session(stored.as_ref(), offscreen_exists, request) {
-        SessionPlan::Keep(info) => return Ok(info),
+        SessionPlan::Keep(info) => return Ok((info, true)),
         SessionPlan::StartFresh { study_id, host_origin, close_old } => (study_id, host_origin, close_old),
     };
     if close_old && let Err(error) = port_web::offscreen::close_document().await {
@@ -399,11 +427,14 @@ async fn ensure_session_now(request: SessionRequest<'_>) -> Result<SessionInfo, 
     let info =
         SessionInfo { session_id: format!("{}", js_sys::Date::now() as u64), study_id, ended: false, host_origin };
     storage::set(Area::Session, SESSION_STORAGE_KEY, &info).await?;
-    let url = format!(
+    let mut url = format!(
         "offscreen.html?session_id={}&study_id={}",
         info.session_id,
         String::from(js_sys::encode_uri_component(&info.study_id))
     );
+    if let Some(locale) = locale {
+        url.push_str(&format!("&locale={}", String::from(js_sys::encode_uri_component(locale))));
+    }
     let created = port_web::offscreen::create_document(
         &url,
         &["WORKERS"],
@@ -412,11 +443,11 @@ async fn ensure_session_now(request: SessionRequest<'_>) -> Result<SessionInfo, 
     .await;
     if let Err(error) = created {
         if runtime::count_contexts("OFFSCREEN_DOCUMENT").await? > 0 {
-            return Ok(info);
+            return Ok((info, false));
         }
         return Err(error);
     }
-    Ok(info)
+    Ok((info, false))
 }
 
 async fn mark_ended(session_id: &str) -> Result<(), WebError> {
@@ -435,12 +466,53 @@ async fn session_study(session_id: &str) -> (Option<StudyConfig>, Option<Session
     (find_study(&info.study_id).await, Some(info))
 }
 
-/// A log entry as feldspar's iframe posts it to the host: with `json_string`.
-fn host_log(entry: &LogCommand) -> LogCommand {
-    match entry.json_string {
-        Some(_) => entry.clone(),
-        None => LogCommand::new(entry.level, entry.message.clone()),
+/// Sends log entries of a session where [`extension::log_route`] says.
+async fn forward_logs(session_id: &str, entries: &[LogCommand]) {
+    let (config, info) = session_study(session_id).await;
+    let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
+    match extension::log_route(config.as_ref(), host_origin) {
+        HostRoute::LogsUrl { url } => {
+            let body = serde_json::json!({"session_id": session_id, "entries": entries});
+            if let Err(error) = post(&url, "", &body.to_string(), &[]).await {
+                log::error(&format!("background: POST logs failed: {error}"));
+            }
+        }
+        HostRoute::HostPage => {
+            let study_id = config.map(|config| config.id).unwrap_or_default();
+            for entry in entries {
+                post_to_host(&study_id, &ToHostPage::Log(extension::host_page_log(entry)));
+            }
+        }
+        HostRoute::Bridge => match bridge().await {
+            BridgeConfig::Local => {
+                for entry in entries {
+                    log::info(&format!("background: log [{}] {}", entry.level.as_str(), entry.message));
+                }
+            }
+            BridgeConfig::DevHost { url } => {
+                let body = serde_json::json!({"session_id": session_id, "entries": entries});
+                post_quietly(&url, "/log", &body).await;
+            }
+        },
     }
+}
+
+/// Sends a JS or wasm error to the running session's log route, by name only
+/// ([`extension::error_log`]); a few per worker run, so an error in the reporting cannot loop.
+fn report_error(context: &str, name: &str) {
+    let reported = ERROR_REPORTS.with(|count| {
+        count.set(count.get().saturating_add(1));
+        count.get()
+    });
+    if reported > MAX_ERROR_REPORTS {
+        return;
+    }
+    let entry = extension::error_log(context, name);
+    wasm_bindgen_futures::spawn_local(async move {
+        let running: Option<SessionInfo> = storage::get(Area::Session, SESSION_STORAGE_KEY).await.ok().flatten();
+        let session_id = running.map(|info| info.session_id).unwrap_or_default();
+        forward_logs(&session_id, std::slice::from_ref(&entry)).await;
+    });
 }
 
 // --- Studies -------------------------------------------------------------------------------------
@@ -590,54 +662,103 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
 
 // --- The outbox ----------------------------------------------------------------------------------
 
+/// The outbox as stored: the records its index names, in order. Call with `OUTBOX_LOCK` held when
+/// the result is written back. Without an index (an outbox from before it was kept), the records
+/// under [`OUTBOX_PREFIX`] are read once and indexed.
 async fn load_outbox() -> Result<Vec<OutboxRecord>, WebError> {
-    let items = storage::get_prefixed(Area::Local, OUTBOX_PREFIX).await?;
+    let index: Option<Vec<String>> = storage::get(Area::Local, OUTBOX_INDEX_KEY).await?;
+    let items = match index {
+        Some(index) => {
+            let keys: Vec<String> = index.iter().map(|id| format!("{OUTBOX_PREFIX}{id}")).collect();
+            storage_batch::get_many(Area::Local, &keys).await?
+        }
+        None => {
+            let items = storage::get_prefixed(Area::Local, OUTBOX_PREFIX).await?;
+            let index: Vec<String> =
+                items.iter().map(|(key, _)| key.trim_start_matches(OUTBOX_PREFIX).to_owned()).collect();
+            storage::set(Area::Local, OUTBOX_INDEX_KEY, &index).await?;
+            items
+        }
+    };
     Ok(items.into_iter().filter_map(|(_, value)| serde_json::from_value(value).ok()).collect())
 }
 
+/// Waits for the outbox lock: every read-modify-write of the outbox holds it.
+async fn outbox_lock() -> port_web::lock::Guard {
+    OUTBOX_LOCK.with(port_web::lock::Queue::lock).await
+}
+
+/// Writes the record and its place in the index. Call with `OUTBOX_LOCK` held.
 async fn store_record(record: &OutboxRecord) -> Result<(), WebError> {
-    storage::set(Area::Local, &format!("{OUTBOX_PREFIX}{}", record.idempotency_key), record).await
+    let mut index: Vec<String> = storage::get(Area::Local, OUTBOX_INDEX_KEY).await?.unwrap_or_default();
+    if !index.contains(&record.idempotency_key) {
+        index.push(record.idempotency_key.clone());
+    }
+    let to_value = |value: serde_json::Result<serde_json::Value>| value.map_err(|error| WebError(error.to_string()));
+    let items = [
+        (format!("{OUTBOX_PREFIX}{}", record.idempotency_key), to_value(serde_json::to_value(record))?),
+        (OUTBOX_INDEX_KEY.to_owned(), to_value(serde_json::to_value(&index))?),
+    ];
+    storage_batch::write(Area::Local, &items, &[]).await
+}
+
+/// Removes the record and its place in the index. Call with `OUTBOX_LOCK` held.
+async fn remove_record(idempotency_key: &str) -> Result<(), WebError> {
+    let mut index: Vec<String> = storage::get(Area::Local, OUTBOX_INDEX_KEY).await?.unwrap_or_default();
+    index.retain(|id| id != idempotency_key);
+    let index = serde_json::to_value(&index).map_err(|error| WebError(error.to_string()))?;
+    storage_batch::write(
+        Area::Local,
+        &[(OUTBOX_INDEX_KEY.to_owned(), index)],
+        &[format!("{OUTBOX_PREFIX}{idempotency_key}")],
+    )
+    .await
 }
 
 /// Persists the donation before anything is sent, then starts delivering it.
 async fn enqueue(config: &StudyConfig, session_id: &str, donation: &DonateCommand) -> Result<DonateQueued, WebError> {
-    let mut outbox = Outbox::from_records(load_outbox().await?);
-    let record = outbox.enqueue(&config.id, session_id, donation, js_sys::Date::now() as u64);
-    store_record(&record).await?;
+    let record = {
+        let _guard = outbox_lock().await;
+        let mut outbox = Outbox::from_records(load_outbox().await?);
+        let record = outbox.enqueue(&config.id, session_id, donation, js_sys::Date::now() as u64);
+        store_record(&record).await?;
+        record
+    };
     wasm_bindgen_futures::spawn_local(process_outbox());
     Ok(DonateQueued { idempotency_key: record.idempotency_key, ack_timeout_s: config.ack_timeout_s })
 }
 
-/// Attempts every due record, then schedules the next run. Runs once at a time; a call while it
-/// runs makes it run again.
+/// Attempts every due record, then schedules the next run. Calls wait for each other on the
+/// outbox lock; a record one of them began is `Sending` and so not due for the next.
 async fn process_outbox() {
-    if OUTBOX_BUSY.with(Cell::get) {
-        OUTBOX_AGAIN.with(|again| again.set(true));
-        return;
+    if let Err(error) = attempt_due().await {
+        log::error(&format!("background: outbox: {error}"));
     }
-    OUTBOX_BUSY.with(|busy| busy.set(true));
-    loop {
-        OUTBOX_AGAIN.with(|again| again.set(false));
-        if let Err(error) = attempt_due().await {
-            log::error(&format!("background: outbox: {error}"));
-        }
-        if !OUTBOX_AGAIN.with(Cell::get) {
-            break;
-        }
-    }
-    OUTBOX_BUSY.with(|busy| busy.set(false));
     schedule_outbox().await;
 }
 
 async fn attempt_due() -> Result<(), WebError> {
-    let mut outbox = Outbox::from_records(load_outbox().await?);
-    let now_ms = js_sys::Date::now() as u64;
-    for idempotency_key in outbox.due(now_ms) {
-        let Ok(record) = outbox.begin_attempt(&idempotency_key, now_ms) else { continue };
-        store_record(&record).await?;
+    let started = begin_attempts(|outbox, now_ms| outbox.due(now_ms)).await?;
+    for record in started {
         send_attempt(record).await;
     }
     Ok(())
+}
+
+/// Begins an attempt of each record `pick` names in the outbox as stored now, and persists them,
+/// holding the outbox lock; returns the records to send (after the lock is let go: a send may
+/// apply a result at once).
+async fn begin_attempts(pick: impl FnOnce(&Outbox, u64) -> Vec<String>) -> Result<Vec<OutboxRecord>, WebError> {
+    let _guard = outbox_lock().await;
+    let mut outbox = Outbox::from_records(load_outbox().await?);
+    let now_ms = js_sys::Date::now() as u64;
+    let mut started = Vec::new();
+    for idempotency_key in pick(&outbox, now_ms) {
+        let Ok(record) = outbox.begin_attempt(&idempotency_key, now_ms) else { continue };
+        store_record(&record).await?;
+        started.push(record);
+    }
+    Ok(started)
 }
 
 /// Sends one attempt over the record's channel; an HTTP result is applied when it comes, a host
@@ -682,45 +803,48 @@ async fn send_attempt(record: OutboxRecord) {
 
 /// A new host page port: every record of its study is sent again now.
 async fn resend_host_page_donations(study_id: &str) -> Result<(), WebError> {
-    let mut outbox = Outbox::from_records(load_outbox().await?);
-    let keys: Vec<String> = outbox
-        .records()
-        .filter(|record| record.study_id == study_id)
-        .map(|record| record.idempotency_key.clone())
-        .collect();
-    let now_ms = js_sys::Date::now() as u64;
-    for idempotency_key in keys {
-        let Ok(record) = outbox.begin_attempt(&idempotency_key, now_ms) else { continue };
-        store_record(&record).await?;
+    let started = begin_attempts(|outbox, _| {
+        outbox
+            .records()
+            .filter(|record| record.study_id == study_id)
+            .map(|record| record.idempotency_key.clone())
+            .collect()
+    })
+    .await?;
+    for record in started {
         send_attempt(record).await;
     }
     Ok(())
 }
 
-/// Applies an attempt's result to the stored record and tells the session.
+/// Applies an attempt's result to the stored record (read afresh, under the outbox lock) and
+/// tells the session.
 async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(), WebError> {
-    let mut outbox = Outbox::from_records(load_outbox().await?);
-    let now_ms = js_sys::Date::now() as u64;
-    let change = match outbox.on_result(idempotency_key, result, now_ms, Jitter(js_sys::Math::random())) {
-        Ok(change) => change,
-        // A late answer to a record a retry already delivered.
-        Err(error) => {
-            log::info(&format!("background: outbox: {error}"));
-            return Ok(());
-        }
-    };
-    let (record, state, status, error) = match change {
-        OutboxChange::Store(record) => {
-            store_record(&record).await?;
-            (record, DeliveryState::Pending, None, None)
-        }
-        OutboxChange::Delivered { record, status } => {
-            storage::remove(Area::Local, &format!("{OUTBOX_PREFIX}{idempotency_key}")).await?;
-            (record, DeliveryState::Delivered, Some(status), None)
-        }
-        OutboxChange::Rejected { record, status, error } => {
-            storage::remove(Area::Local, &format!("{OUTBOX_PREFIX}{idempotency_key}")).await?;
-            (record, DeliveryState::Rejected, Some(status), Some(error))
+    let (record, state, status, error) = {
+        let _guard = outbox_lock().await;
+        let mut outbox = Outbox::from_records(load_outbox().await?);
+        let now_ms = js_sys::Date::now() as u64;
+        let change = match outbox.on_result(idempotency_key, result, now_ms, Jitter(js_sys::Math::random())) {
+            Ok(change) => change,
+            // A late answer to a record a retry already delivered.
+            Err(error) => {
+                log::info(&format!("background: outbox: {error}"));
+                return Ok(());
+            }
+        };
+        match change {
+            OutboxChange::Store(record) => {
+                store_record(&record).await?;
+                (record, DeliveryState::Pending, None, None)
+            }
+            OutboxChange::Delivered { record, status } => {
+                remove_record(idempotency_key).await?;
+                (record, DeliveryState::Delivered, Some(status), None)
+            }
+            OutboxChange::Rejected { record, status, error } => {
+                remove_record(idempotency_key).await?;
+                (record, DeliveryState::Rejected, Some(status), Some(error))
+            }
         }
     };
     let message = BackgroundMessage::Delivery {
@@ -752,6 +876,42 @@ async fn schedule_outbox() {
     }
 }
 
+// --- The local bridge ----------------------------------------------------------------------------
+
+/// Where a donation goes ([`extension::donation_route`]) and what the script is told.
+async fn donate_outcome(session_id: &str, donation: &DonateCommand) -> Result<DonateOutcome, WebError> {
+    let (config, info) = session_study(session_id).await;
+    let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
+    match (extension::donation_route(config.as_ref().map(|config| &config.donate), host_origin), config) {
+        (DonationRoute::Outbox(_), Some(config)) => {
+            Ok(DonateOutcome::Queued { queued: enqueue(&config, session_id, donation).await? })
+        }
+        _ => Ok(DonateOutcome::Answered(donate(session_id, donation).await)),
+    }
+}
+
+/// The local bridge's donations, newest first ([`extension::local_donation_list`]).
+async fn list_local_donations() -> Result<LocalDonationList, WebError> {
+    let items = storage::get_prefixed(Area::Local, LOCAL_DONATION_PREFIX).await?;
+    let donations = items
+        .into_iter()
+        .filter_map(|(storage_key, value)| {
+            let stored: StoredLocalDonation = serde_json::from_value(value).ok()?;
+            let session_id = match stored.session_id {
+                Some(session_id) => session_id,
+                None => extension::parse_local_donation_storage_key(&storage_key)?.0,
+            };
+            Some(LocalDonation {
+                session_id,
+                key: stored.key,
+                json_string: stored.json_string,
+                stored_at_ms: stored.stored_at_ms,
+            })
+        })
+        .collect();
+    Ok(extension::local_donation_list(donations))
+}
+
 /// The bridge in use: the stored record, else the `dev-bridge.json` that `port run` writes into
 /// its unpacked build, else local.
 async fn bridge() -> BridgeConfig {
@@ -772,31 +932,32 @@ async fn dev_bridge_file() -> Option<BridgeConfig> {
     serde_json::from_str(&text).ok()
 }
 
-/// What the bridge answers to a donation; failures are answers too (`success: false`).
+/// What the bridge answers to a donation; failures are answers too (`success: false`). The dev
+/// host's status means what it means for the outbox ([`classify_http_status`]): a 409 is a
+/// duplicate the host already has.
 async fn donate(session_id: &str, donation: &DonateCommand) -> DonateResponse {
-    let failure = |status: u16, error: String| DonateResponse {
-        success: false,
-        key: donation.key.clone(),
-        status,
-        error: Some(error),
-    };
     match bridge().await {
         BridgeConfig::Local => {
-            let storage_key = format!("port.donation.{session_id}.{}", donation.key);
-            match storage::set(Area::Local, &storage_key, donation).await {
-                Ok(()) => DonateResponse { success: true, key: donation.key.clone(), status: 200, error: None },
-                Err(error) => failure(0, error.0),
-            }
+            let storage_key = extension::local_donation_storage_key(session_id, &donation.key);
+            let stored = StoredLocalDonation {
+                key: donation.key.clone(),
+                json_string: donation.json_string.clone(),
+                session_id: Some(session_id.to_owned()),
+                stored_at_ms: js_sys::Date::now() as u64,
+            };
+            let result = match storage::set(Area::Local, &storage_key, &stored).await {
+                Ok(()) => DeliveryResult::Delivered { status: 200 },
+                Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+            };
+            extension::bridge_donate_response(&donation.key, &result)
         }
         BridgeConfig::DevHost { url } => {
             let headers = [("X-Port-Key", donation.key.as_str()), ("X-Port-Session", session_id)];
-            match post(&url, "/donate", &donation.json_string, &headers).await {
-                Ok(status) if (200..300).contains(&status) => {
-                    DonateResponse { success: true, key: donation.key.clone(), status, error: None }
-                }
-                Ok(status) => failure(status, format!("the host answered {status}")),
-                Err(error) => failure(0, error.0),
-            }
+            let result = match post(&url, "/donate", &donation.json_string, &headers).await {
+                Ok(status) => classify_http_status(status),
+                Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+            };
+            extension::bridge_donate_response(&donation.key, &result)
         }
     }
 }

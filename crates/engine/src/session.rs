@@ -1,8 +1,7 @@
 //! The session: which step of the run cycle we are in, and what to do next.
 
-use port_protocol::{
-    Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt,
-};
+use port_protocol::worker_message::{DonateOutcome, DonateQueued};
+use port_protocol::{Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt};
 
 use crate::error_page::{self, BadCommand};
 
@@ -118,7 +117,10 @@ impl Session {
     }
 
     /// Routes what the script produced: its next command as JSON text, or the failure of its runtime.
-    pub fn on_script_output(&mut self, output: Result<String, crate::ScriptError>) -> Result<Vec<Action>, SessionError> {
+    pub fn on_script_output(
+        &mut self,
+        output: Result<String, crate::ScriptError>,
+    ) -> Result<Vec<Action>, SessionError> {
         self.expect(matches!(self.state, State::AwaitingScript), "script output")?;
         let json = match output {
             Ok(json) => json,
@@ -131,9 +133,10 @@ impl Session {
         let mut actions = Vec::new();
         match command {
             Command::UiRender(render) => {
-                let resolves_itself = render.page.body().is_some_and(|page| {
-                    page.body.iter().any(|prompt| matches!(prompt, Prompt::Progress(_)))
-                });
+                let resolves_itself = render
+                    .page
+                    .body()
+                    .is_some_and(|page| page.body.iter().any(|prompt| matches!(prompt, Prompt::Progress(_))));
                 self.flush_logs(&mut actions);
                 self.current_page = Some(render.page.clone());
                 actions.push(Action::Render(render.page.clone()));
@@ -188,7 +191,8 @@ impl Session {
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
             (PendingAnswer::ContinueAfterBadCommand, _) => {
-                let exit = ExitCommand { code: 1, info: "stopped by the participant after an unsupported command".into() };
+                let exit =
+                    ExitCommand { code: 1, info: "stopped by the participant after an unsupported command".into() };
                 self.flush_logs(&mut actions);
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
@@ -208,6 +212,17 @@ impl Session {
             (DonateReplyMode::Response, None) | (DonateReplyMode::Legacy, _) => Payload::Void,
         };
         Ok(vec![Action::SendToScript(Some(payload))])
+    }
+
+    /// The script's runtime failed outside a run cycle: the worker died or sent what cannot be read,
+    /// while a page or a donation was pending, or before the script started. The session crashes
+    /// from any state but the end: an exited session stays exited, and a crashed one keeps its
+    /// first error page. `message` may hold participant data: it is shown locally, never sent.
+    pub fn on_runtime_failure(&mut self, message: String) -> Result<Vec<Action>, SessionError> {
+        match self.state {
+            State::Exited { .. } | State::Crashed { .. } => Err(self.unexpected("a runtime failure")),
+            _ => Ok(self.crash(crate::ScriptError { message })),
+        }
     }
 
     /// An unknown or malformed command: tell the participant and the host, and let the participant
@@ -270,6 +285,81 @@ impl Session {
             State::Crashed { .. } => "crashed",
         }
     }
+}
+
+/// What to do with the background's reply to a donation (`ToBackground::Donate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DonateAnswer {
+    /// The donation is in the outbox: wait for its result (`outbox::AckWait`).
+    Wait(DonateQueued),
+    /// Answer the script now, through [`Session::on_host_reply`].
+    Reply(DonateResponse),
+}
+
+/// Maps the background's reply to a donation keyed `key`: the decoded outcome, or why there is
+/// none (the message failed, the background answered `{error}` or nothing, or the reply did not
+/// decode). Whatever went wrong, the script learns that the donation failed (`success: false`,
+/// status 0 as for a network error), never that it succeeded.
+pub fn donate_answer(key: &str, reply: Result<DonateOutcome, String>) -> DonateAnswer {
+    match reply {
+        Ok(DonateOutcome::Queued { queued }) => DonateAnswer::Wait(queued),
+        Ok(DonateOutcome::Answered(response)) => DonateAnswer::Reply(response),
+        Ok(DonateOutcome::Failed { error }) | Err(error) => {
+            DonateAnswer::Reply(DonateResponse { success: false, key: key.to_owned(), status: 0, error: Some(error) })
+        }
+    }
+}
+
+/// The locales the extension's UI and the session offer.
+pub const SESSION_LOCALES: [&str; 2] = ["en", "nl"];
+
+/// The locale texts are resolved in when nothing chose one.
+pub const DEFAULT_LOCALE: &str = "en";
+
+/// The session's locale. It starts unset; a host page's `live-init` locale sets it, else the first
+/// view's browser language, else it stays [`DEFAULT_LOCALE`]. The participant's switch changes it
+/// for every view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionLocale {
+    locale: Option<String>,
+}
+
+impl SessionLocale {
+    /// The locale a host page's `live-init` asked for, if any.
+    pub fn from_host_page(locale: Option<&str>) -> SessionLocale {
+        SessionLocale { locale: locale.map(str::trim).filter(|locale| !locale.is_empty()).map(str::to_owned) }
+    }
+
+    /// A view told its browser language; the first one sets an unset locale to `nl` for any Dutch
+    /// variant, else `en`. Returns whether the locale changed.
+    pub fn on_browser_language(&mut self, browser_language: &str) -> bool {
+        if self.locale.is_some() {
+            return false;
+        }
+        self.locale = Some(locale_for_browser_language(browser_language).to_owned());
+        true
+    }
+
+    /// The participant chose `locale`.
+    pub fn on_switch(&mut self, locale: String) {
+        self.locale = Some(locale);
+    }
+
+    /// The locale, `None` while unset.
+    pub fn get(&self) -> Option<&str> {
+        self.locale.as_deref()
+    }
+
+    /// The locale to resolve texts in now.
+    pub fn resolved(&self) -> &str {
+        self.locale.as_deref().unwrap_or(DEFAULT_LOCALE)
+    }
+}
+
+/// `nl` for a Dutch browser language (`nl`, `nl-NL`, `nl_BE`), `en` for anything else.
+pub fn locale_for_browser_language(browser_language: &str) -> &'static str {
+    let language = browser_language.split(['-', '_']).next().unwrap_or("").trim().to_lowercase();
+    if language == "nl" { "nl" } else { DEFAULT_LOCALE }
 }
 
 #[cfg(test)]
@@ -618,6 +708,114 @@ mod state_tests {
     fn host_reply_without_pending_donation_is_refused() {
         let mut session = session_showing_confirm();
         assert!(session.on_host_reply(None).is_err());
+    }
+
+    const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}"#;
+
+    #[test]
+    fn runtime_failure_while_page_is_up_crashes() {
+        let mut session = session_showing_confirm();
+        let actions = session.on_runtime_failure("worker died".into()).unwrap();
+        assert!(matches!(session.state(), State::Crashed { .. }));
+        assert!(matches!(actions.last(), Some(Action::Render(_))), "the crash page is shown: {actions:?}");
+        assert!(session.on_ui_answer(Payload::True).is_err(), "the old page can no longer be answered");
+    }
+
+    #[test]
+    fn runtime_failure_while_donation_is_pending_crashes() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let actions = session.on_runtime_failure("worker died".into()).unwrap();
+        assert!(matches!(session.state(), State::Crashed { .. }));
+        assert!(actions.iter().any(|action| matches!(action, Action::Render(_))));
+        assert!(session.on_host_reply(None).is_err(), "a late host reply changes nothing");
+    }
+
+    #[test]
+    fn runtime_failure_before_start_crashes_without_starting() {
+        let mut session = Session::new(SessionConfig::default());
+        let actions = session.on_runtime_failure("pyodide did not load".into()).unwrap();
+        assert!(matches!(session.state(), State::Crashed { .. }));
+        assert!(!actions.iter().any(|action| matches!(action, Action::SendToScript(_) | Action::SendEvent(_))));
+    }
+
+    #[test]
+    fn runtime_failure_after_exit_or_crash_changes_nothing() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(r#"{"__type__":"CommandSystemExit","code":0,"info":""}"#.into())).unwrap();
+        assert!(session.on_runtime_failure("late".into()).is_err());
+        assert!(matches!(session.state(), State::Exited { .. }));
+
+        let mut session = session_showing_confirm();
+        session.on_runtime_failure("first".into()).unwrap();
+        let first = session.state().clone();
+        assert!(session.on_runtime_failure("second".into()).is_err());
+        assert_eq!(session.state(), &first, "the first error page stays");
+    }
+
+    #[test]
+    fn donate_answer_without_valid_outcome_is_a_failure() {
+        use port_protocol::worker_message::{DonateOutcome, DonateQueued};
+        let failure = |error: &str| {
+            DonateAnswer::Reply(DonateResponse {
+                success: false,
+                key: "1-demo".into(),
+                status: 0,
+                error: Some(error.into()),
+            })
+        };
+        assert_eq!(
+            donate_answer("1-demo", Err("the background did not answer".into())),
+            failure("the background did not answer")
+        );
+        assert_eq!(
+            donate_answer("1-demo", Ok(DonateOutcome::Failed { error: "Error: quota".into() })),
+            failure("Error: quota")
+        );
+        let ok = DonateResponse { success: true, key: "1-demo".into(), status: 200, error: None };
+        assert_eq!(donate_answer("1-demo", Ok(DonateOutcome::Answered(ok.clone()))), DonateAnswer::Reply(ok));
+        let queued = DonateQueued { idempotency_key: "ab".into(), ack_timeout_s: 2 };
+        assert_eq!(
+            donate_answer("1-demo", Ok(DonateOutcome::Queued { queued: queued.clone() })),
+            DonateAnswer::Wait(queued)
+        );
+    }
+
+    #[test]
+    fn donate_failure_reaches_the_script_as_unsuccessful_response() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let DonateAnswer::Reply(response) = donate_answer("1-demo", Err("sendMessage failed".into())) else {
+            panic!("a failure is answered at once")
+        };
+        let actions = session.on_host_reply(Some(response)).unwrap();
+        let [Action::SendToScript(Some(Payload::Response(response)))] = actions.as_slice() else {
+            panic!("the script gets a PayloadResponse: {actions:?}")
+        };
+        assert!(!response.success);
+        assert_eq!(response.status, 0);
+    }
+
+    #[test]
+    fn session_locale_host_page_then_first_browser_then_switch() {
+        let mut locale = SessionLocale::default();
+        assert_eq!((locale.get(), locale.resolved()), (None, "en"));
+        assert!(locale.on_browser_language("nl-NL"));
+        assert_eq!(locale.get(), Some("nl"));
+        assert!(!locale.on_browser_language("en-US"), "the first view decides");
+        assert_eq!(locale.get(), Some("nl"));
+        locale.on_switch("en".into());
+        assert_eq!(locale.get(), Some("en"));
+
+        let mut from_host = SessionLocale::from_host_page(Some("en"));
+        assert!(!from_host.on_browser_language("nl"), "the host page's locale wins over the browser's");
+        assert_eq!(from_host.resolved(), "en");
+        assert_eq!(SessionLocale::from_host_page(Some(" ")).get(), None);
+        assert_eq!(locale_for_browser_language("NL_be"), "nl");
+        assert_eq!(locale_for_browser_language("de-DE"), "en");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use js_sys::{Array, Reflect};
 use port_engine::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
-use port_engine::{Action, ScriptError, Session, SessionConfig, State};
+use port_engine::{Action, DonateAnswer, Session, SessionConfig, SessionLocale, State, donate_answer};
 use port_protocol::message::{
     BackgroundMessage, DeliveryState, DeliveryView, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView,
     StudyLabel, ViewMessage,
@@ -24,7 +24,7 @@ use port_protocol::study::{ScriptSource, StudyConfig};
 use port_protocol::worker_message::{
     BACKGROUND_TARGET, DonateOutcome, DonateQueued, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker,
 };
-use port_protocol::{DonateResponse, Payload};
+use port_protocol::{DonateResponse, Payload, Text};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -39,6 +39,14 @@ struct Offscreen {
     view: SessionView,
     /// The `files` array of the answer being processed: the worker gets it with the payload.
     answer_files: JsValue,
+    /// The `files` array of the current page's draft (`view.draft`): the `File`s a view chose
+    /// before it was closed. Sent with every state, and used by an answer that brings none.
+    draft_files: JsValue,
+    /// The session's locale, mirrored into `view.locale`.
+    locale: SessionLocale,
+    /// The study's title and version once its config is known; the title is resolved again when
+    /// the locale changes.
+    study: Option<(Text, String)>,
     /// The study's `platform`, passed to the script's start.
     platform: Option<String>,
     /// The script's wait for the host's acknowledgement of a donation in the outbox, by
@@ -46,6 +54,18 @@ struct Offscreen {
     ack_waits: HashMap<String, AckWait>,
     /// Delivery results that came before the background's reply to the donation.
     early_results: HashMap<String, DeliveryResult>,
+}
+
+impl Offscreen {
+    /// Mirrors the session's locale into the view, and resolves the study's title in it.
+    fn update_locale(&mut self) {
+        self.view.locale = self.locale.get().map(str::to_owned);
+        let locale = self.locale.resolved();
+        self.view.study = self
+            .study
+            .as_ref()
+            .map(|(title, version)| StudyLabel { title: title.resolve(locale).to_owned(), version: version.clone() });
+    }
 }
 
 thread_local! {
@@ -68,6 +88,9 @@ fn try_start() -> Result<(), WebError> {
     let parameters = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
     let session_id = parameters.get("session_id").unwrap_or_else(|| format!("{}", js_sys::Date::now() as u64));
     let study_id = parameters.get("study_id").unwrap_or_else(|| "demo".into());
+    // A host page's `live-init` locale, which the background passes as `&locale=` when it starts
+    // the session; without it the first view's browser language decides.
+    let locale = SessionLocale::from_host_page(parameters.get("locale").as_deref());
 
     let channel = port_web::channel::open(SESSION_CHANNEL, on_view_message)?;
     let options = WorkerOptions::new();
@@ -76,20 +99,29 @@ fn try_start() -> Result<(), WebError> {
     let on_worker_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| on_worker_message(event.data()));
     worker.set_onmessage(Some(on_worker_message.as_ref().unchecked_ref()));
     on_worker_message.forget();
+    // The worker died or threw outside a run cycle: whatever the session waits for (a page, a
+    // donation, the script) will not come.
     let on_worker_error = Closure::<dyn Fn(JsValue)>::new(|event: JsValue| {
         let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
         on_script_failure(format!("the worker failed: {}", message.unwrap_or_else(|| "no message".into())));
     });
     worker.set_onerror(Some(on_worker_error.as_ref().unchecked_ref()));
     on_worker_error.forget();
+    let on_worker_message_error = Closure::<dyn Fn(JsValue)>::new(|_event: JsValue| {
+        on_script_failure("the worker sent a message that cannot be read".into());
+    });
+    worker.set_onmessageerror(Some(on_worker_message_error.as_ref().unchecked_ref()));
+    on_worker_message_error.forget();
 
     let view = SessionView {
         page_seq: 0,
         status: SessionStatus::Booting { step: "start".into(), step_idx: 0, n_steps: N_BOOT_STEPS },
         page: None,
-        locale: "en".into(),
-        study: Some(StudyLabel { title: study_id.clone(), version: env!("CARGO_PKG_VERSION").into() }),
+        locale: locale.get().map(str::to_owned),
+        // No label until the study's config says which study and version this is.
+        study: None,
         deliveries: Vec::new(),
+        draft: None,
     };
     OFFSCREEN.with(|cell| {
         *cell.borrow_mut() = Some(Offscreen {
@@ -99,6 +131,9 @@ fn try_start() -> Result<(), WebError> {
             worker,
             view,
             answer_files: JsValue::UNDEFINED,
+            draft_files: JsValue::UNDEFINED,
+            locale,
+            study: None,
             platform: None,
             ack_waits: HashMap::new(),
             early_results: HashMap::new(),
@@ -142,9 +177,8 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     if let Some(config) = &config {
         with_offscreen(|offscreen| {
             offscreen.platform = config.platform.clone();
-            let locale = offscreen.view.locale.clone();
-            offscreen.view.study =
-                Some(StudyLabel { title: config.title.resolve(&locale).to_owned(), version: config.version.clone() });
+            offscreen.study = Some((config.title.clone(), config.version.clone()));
+            offscreen.update_locale();
         });
         broadcast();
     }
@@ -283,6 +317,10 @@ fn broadcast() {
         let message = SessionMessage::State(offscreen.view.clone());
         match to_js(&message) {
             Ok(value) => {
+                if offscreen.view.draft.is_some() && !offscreen.draft_files.is_undefined() {
+                    // The draft's `File`s, as the view that chose them sent them (structured clone).
+                    set(&value, "files", &offscreen.draft_files);
+                }
                 let _ = offscreen.channel.post_message(&value);
             }
             Err(error) => log::error(&format!("offscreen: cannot encode the state: {error}")),
@@ -304,8 +342,32 @@ fn on_view_message(data: JsValue) {
     match message {
         ViewMessage::Attach => broadcast(),
         ViewMessage::SetLocale { locale } => {
-            with_offscreen(|offscreen| offscreen.view.locale = locale);
+            with_offscreen(|offscreen| {
+                offscreen.locale.on_switch(locale);
+                offscreen.update_locale();
+            });
             broadcast();
+        }
+        ViewMessage::BrowserLocale { browser_locale } => {
+            let changed = with_offscreen(|offscreen| {
+                let changed = offscreen.locale.on_browser_language(&browser_locale);
+                offscreen.update_locale();
+                changed
+            });
+            if changed == Some(true) {
+                broadcast();
+            }
+        }
+        ViewMessage::Draft { page_seq, draft } => {
+            // Kept, not broadcast: the view that sent it has it, and a view that opens later gets
+            // it with the state that answers its `Attach`.
+            with_offscreen(|offscreen| {
+                if page_seq == offscreen.view.page_seq && matches!(offscreen.session.state(), State::AwaitingUi { .. })
+                {
+                    offscreen.view.draft = Some(draft);
+                    offscreen.draft_files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
+                }
+            });
         }
         ViewMessage::Answer { page_seq, payload } => {
             let actions = with_offscreen(|offscreen| {
@@ -314,7 +376,10 @@ fn on_view_message(data: JsValue) {
                     // An answer to a page that is gone, e.g. from a second view.
                     return Vec::new();
                 }
-                offscreen.answer_files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
+                let files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
+                // An answer without files may name the files the session kept with the draft.
+                offscreen.answer_files =
+                    if files.is_undefined() || files.is_null() { offscreen.draft_files.clone() } else { files };
                 match offscreen.session.on_ui_answer(payload) {
                     Ok(actions) => {
                         offscreen.view.status = SessionStatus::Working;
@@ -370,16 +435,8 @@ fn on_worker_message(data: JsValue) {
 /// the error page only.
 fn on_script_failure(message: String) {
     log::error(&format!("offscreen: the script runtime failed: {message}"));
-    let actions = with_offscreen(|offscreen| {
-        if matches!(offscreen.session.state(), State::NotStarted) {
-            // A boot failure: the session never started, so start it only to reach its crash page.
-            let _ = offscreen.session.start();
-        }
-        if !matches!(offscreen.session.state(), State::AwaitingScript) {
-            return Vec::new();
-        }
-        offscreen.session.on_script_output(Err(ScriptError { message })).unwrap_or_default()
-    });
+    // Whatever the session waits for (the script, a page, a donation) or before it started.
+    let actions = with_offscreen(|offscreen| offscreen.session.on_runtime_failure(message).unwrap_or_default());
     perform(actions.unwrap_or_default());
 }
 
@@ -419,6 +476,8 @@ fn perform_one(action: Action) -> Result<(), WebError> {
             with_offscreen(|offscreen| {
                 offscreen.view.page_seq += 1;
                 offscreen.view.page = Some(page);
+                offscreen.view.draft = None;
+                offscreen.draft_files = JsValue::UNDEFINED;
                 offscreen.view.status = match offscreen.session.state() {
                     State::AwaitingUi { .. } => SessionStatus::AwaitingParticipant,
                     State::Crashed { .. } => SessionStatus::Crashed,
@@ -437,31 +496,22 @@ fn perform_one(action: Action) -> Result<(), WebError> {
             wasm_bindgen_futures::spawn_local(async move {
                 let key = donation.key.clone();
                 let reply = send_to_background(&ToBackground::Donate { session_id, donation }).await;
-                let outcome: Option<DonateOutcome> = match reply {
-                    Ok(value) if value.is_null() || value.is_undefined() => None,
-                    Ok(value) => from_js(&value).unwrap_or_else(|error| {
+                let outcome: Result<DonateOutcome, String> = match reply {
+                    Ok(value) if value.is_null() || value.is_undefined() => {
+                        Err("the extension's background gave no answer to the donation".into())
+                    }
+                    Ok(value) => from_js(&value).map_err(|error| {
                         log::error(&format!("offscreen: bad donate reply: {error}"));
-                        None
+                        "the extension's background gave an answer to the donation that cannot be read".to_owned()
                     }),
                     Err(error) => {
                         log::error(&format!("offscreen: donate failed: {error}"));
-                        None
+                        Err(format!("the donation did not reach the extension's background: {error}"))
                     }
                 };
-                match outcome {
-                    Some(DonateOutcome::Queued { queued }) => on_queued(key, queued),
-                    reply => {
-                        let reply = match reply {
-                            Some(DonateOutcome::Answered(response)) => Some(response),
-                            _ => None,
-                        };
-                        let actions = with_offscreen(|offscreen| offscreen.session.on_host_reply(reply));
-                        match actions {
-                            Some(Ok(actions)) => perform(actions),
-                            Some(Err(error)) => log::error(&format!("offscreen: {error}")),
-                            None => {}
-                        }
-                    }
+                match donate_answer(&key, outcome) {
+                    DonateAnswer::Wait(queued) => on_queued(key, queued),
+                    DonateAnswer::Reply(response) => answer_script(response),
                 }
             });
         }

@@ -6,10 +6,12 @@
 //! `PayloadFile`'s `locator` names an entry of the message's `files` array, which carries the `File`
 //! objects themselves next to the serde data.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::page::Page;
-use crate::payload::Payload;
+use crate::payload::{FileRef, Payload};
 
 /// The name of the `BroadcastChannel` shared by UI views and the offscreen document.
 pub const SESSION_CHANNEL: &str = "port-session";
@@ -25,6 +27,61 @@ pub enum ViewMessage {
     Answer { page_seq: u64, payload: Payload },
     /// The participant chose another locale; every view re-renders in it.
     SetLocale { locale: String },
+    /// The view's browser language (`navigator.language`, e.g. `nl-NL`). The first one sets the
+    /// session's locale when neither a host page nor the participant did; later ones change
+    /// nothing. Sent after `Attach` while the session's locale is unset.
+    BrowserLocale { browser_locale: String },
+    /// What the participant did so far on page `page_seq` without answering it. The session keeps
+    /// the latest draft of the current page, so a view that opens later shows the page as it was
+    /// left. The `File`s the draft names travel in the message's `files` array (each
+    /// [`FileRef::locator`] indexes it); the session keeps them too.
+    Draft { page_seq: u64, draft: PageDraft },
+}
+
+/// The participant's unanswered work on one page, as data. Prompts are named by their index in
+/// the page's body, as text (`"2"`), and consent tables by `"<prompt idx>/<table idx>"`, because
+/// JSON object keys are text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageDraft {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tables: BTreeMap<String, TableDraft>,
+    /// The chosen item of each radio prompt, by item index.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub radios: BTreeMap<String, usize>,
+    /// The answers of each questionnaire prompt so far; `answers[i]` belongs to question `i`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub questionnaires: BTreeMap<String, Vec<Option<QuestionDraft>>>,
+    /// The files chosen in each file-input prompt. `locator` indexes the `files` array that
+    /// travels with the message carrying the draft.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, Vec<FileRef>>,
+}
+
+/// One consent table as the participant left it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableDraft {
+    /// The deleted row indices, one list per delete action, oldest first (so undo still works);
+    /// their union is what is deleted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<Vec<usize>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub search: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded: Option<bool>,
+    /// 0-based.
+    #[serde(default)]
+    pub page_idx: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<usize>,
+}
+
+/// An unanswered questionnaire question's input so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum QuestionDraft {
+    Open { text: String },
+    Choice { choice_idx: Option<usize> },
+    Checkbox { ticked: Vec<usize> },
 }
 
 /// The session → every UI view.
@@ -45,13 +102,20 @@ pub struct SessionView {
     /// The page on screen, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<Page>,
-    pub locale: String,
+    /// The session's locale; `None` until a host page, the first view's browser language or the
+    /// participant's switch set it (views then use their browser's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
     /// Study title and version, shown so the participant knows which study they are in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub study: Option<StudyLabel>,
     /// The session's donations that went into the outbox, oldest first, with where each is.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deliveries: Vec<DeliveryView>,
+    /// The latest [`ViewMessage::Draft`] of page `page_seq`. Its files travel in the state
+    /// message's `files` array.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<PageDraft>,
 }
 
 /// One donation of the session on its way to the host.
@@ -196,9 +260,10 @@ mod tests {
             page_seq: 1,
             status: SessionStatus::Booting { step: "pyodide".into(), step_idx: 1, n_steps: 4 },
             page: None,
-            locale: "en".into(),
+            locale: Some("en".into()),
             study: None,
             deliveries: Vec::new(),
+            draft: None,
         });
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(
@@ -206,6 +271,40 @@ mod tests {
             r#"{"type":"state","page_seq":1,"status":{"state":"booting","step":"pyodide","step_idx":1,"n_steps":4},"locale":"en"}"#
         );
         assert_eq!(serde_json::from_str::<SessionMessage>(&json).unwrap(), message);
+    }
+
+    #[test]
+    fn view_draft_roundtrip() {
+        let draft = PageDraft {
+            tables: BTreeMap::from([(
+                "2/0".to_owned(),
+                TableDraft { deleted: vec![vec![3]], search: "cat".into(), folded: None, page_idx: 1, page_size: None },
+            )]),
+            radios: BTreeMap::from([("0".to_owned(), 1)]),
+            questionnaires: BTreeMap::from([(
+                "1".to_owned(),
+                vec![Some(QuestionDraft::Open { text: "hi".into() }), None],
+            )]),
+            files: BTreeMap::from([(
+                "0".to_owned(),
+                vec![FileRef { name: "ddp.zip".into(), size: 5, locator: "0".into() }],
+            )]),
+        };
+        let message = ViewMessage::Draft { page_seq: 4, draft };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"draft","page_seq":4,"draft":{"tables":{"2/0":{"deleted":[[3]],"search":"cat","page_idx":1}},"radios":{"0":1},"questionnaires":{"1":[{"kind":"open","text":"hi"},null]},"files":{"0":[{"name":"ddp.zip","size":5,"locator":"0"}]}}}"#
+        );
+        assert_eq!(serde_json::from_str::<ViewMessage>(&json).unwrap(), message);
+    }
+
+    #[test]
+    fn view_browser_locale_roundtrip() {
+        let message = ViewMessage::BrowserLocale { browser_locale: "nl-NL".into() };
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(json, r#"{"type":"browser-locale","browser_locale":"nl-NL"}"#);
+        assert_eq!(serde_json::from_str::<ViewMessage>(&json).unwrap(), message);
     }
 
     #[test]

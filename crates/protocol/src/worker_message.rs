@@ -99,6 +99,24 @@ pub enum ToBackground {
     UpdateStudy { study_id: String },
     /// Remove a study from the store (not the embedded demo). Reply: [`StudyActionReply`].
     RemoveStudy { study_id: String },
+    /// The donations the local bridge keeps on this device, newest first, for the UI to list and
+    /// offer as JSON downloads. Reply: [`LocalDonationList`].
+    ListLocalDonations,
+}
+
+/// A donation kept by the local bridge (`chrome.storage.local`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalDonationView {
+    pub session_id: String,
+    pub key: String,
+    /// The donated JSON, verbatim: the UI offers it as `<key>.json`.
+    pub json_string: String,
+}
+
+/// The reply to [`ToBackground::ListLocalDonations`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LocalDonationList {
+    pub donations: Vec<LocalDonationView>,
 }
 
 /// A study as the UI lists it.
@@ -167,6 +185,12 @@ pub enum DonateOutcome {
     Queued { queued: DonateQueued },
     /// The bridge answered at once (local, dev host).
     Answered(DonateResponse),
+    /// The background could not take the donation at all (e.g. storage failed, or the wasm threw:
+    /// `background.js` answers a rejected handler with exactly this shape). The offscreen document
+    /// answers the script `PayloadResponse { success: false, status: 0, error }`. Listed after
+    /// `Answered`, which needs `success`, `key` and `status`, so a bridge answer with an `error`
+    /// still decodes as `Answered`.
+    Failed { error: String },
 }
 
 /// The envelope's `target` field value for [`ToBackground`] messages.
@@ -279,6 +303,31 @@ mod tests {
         check_roundtrip(
             DonateOutcome::Answered(DonateResponse { success: true, key: "k".into(), status: 200, error: None }),
             r#"{"success":true,"key":"k","status":200}"#,
+        );
+        check_roundtrip(
+            DonateOutcome::Answered(DonateResponse {
+                success: false,
+                key: "k".into(),
+                status: 503,
+                error: Some("busy".into()),
+            }),
+            r#"{"success":false,"key":"k","status":503,"error":"busy"}"#,
+        );
+        check_roundtrip(DonateOutcome::Failed { error: "Error: quota".into() }, r#"{"error":"Error: quota"}"#);
+    }
+
+    #[test]
+    fn list_local_donations_roundtrip() {
+        check_roundtrip(ToBackground::ListLocalDonations, r#"{"type":"list-local-donations"}"#);
+        check_roundtrip(
+            LocalDonationList {
+                donations: vec![LocalDonationView {
+                    session_id: "1".into(),
+                    key: "1-demo".into(),
+                    json_string: "[]".into(),
+                }],
+            },
+            r#"{"donations":[{"session_id":"1","key":"1-demo","json_string":"[]"}]}"#,
         );
     }
 

@@ -12,9 +12,13 @@ use std::rc::Rc;
 use js_sys::{Array, Function, Object, Reflect};
 use port_engine::consent::{TableData, TableError};
 use port_protocol::message::{DeliveryState, DeliveryView};
-use port_protocol::message::{SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, ViewMessage};
-use port_protocol::worker_message::{BACKGROUND_TARGET, StudyActionReply, StudyListView, ToBackground};
-use port_protocol::{Page, Payload};
+use port_protocol::message::{
+    PageDraft, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, TableDraft, ViewMessage,
+};
+use port_protocol::worker_message::{
+    BACKGROUND_TARGET, LocalDonationList, LocalDonationView, StudyActionReply, StudyListView, ToBackground,
+};
+use port_protocol::{FileRef, Page, Payload};
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -41,6 +45,8 @@ pub fn start() -> Result<(), JsValue> {
         view: None,
         last_page: None,
         locale: logic::initial_locale(browser_language.as_deref()).to_owned(),
+        browser_language,
+        local_donations: Vec::new(),
         catalogs: HashMap::new(),
         answered: None,
         page_state: PageState::default(),
@@ -56,8 +62,17 @@ pub fn start() -> Result<(), JsValue> {
     let app_for_messages = Rc::clone(&app);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         // Other views' `ViewMessage`s arrive here too; they are not `SessionMessage`s and are skipped.
-        if let Ok(SessionMessage::State(view)) = serde_wasm_bindgen::from_value::<SessionMessage>(event.data()) {
-            on_state(&app_for_messages, view);
+        let data = event.data();
+        // The draft's `File`s travel beside the serde data; they are taken out before decoding.
+        let files =
+            Reflect::get(&data, &JsValue::from_str("files")).ok().and_then(|files| files.dyn_into::<Array>().ok());
+        if files.is_some()
+            && let Some(object) = data.dyn_ref::<Object>()
+        {
+            let _ = Reflect::delete_property(object, &JsValue::from_str("files"));
+        }
+        if let Ok(SessionMessage::State(view)) = serde_wasm_bindgen::from_value::<SessionMessage>(data) {
+            on_state(&app_for_messages, view, files);
         }
     });
     channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -73,6 +88,7 @@ pub fn start() -> Result<(), JsValue> {
     // fresh session when the last one ended.
     let _ = send_to_background(&ToBackground::EnsureSession);
     refresh_studies(&app);
+    refresh_local_donations(&app);
     Ok(())
 }
 
@@ -86,8 +102,12 @@ pub struct App {
     pub view: Option<SessionView>,
     /// The last page shown with its `page_seq`, kept up while the session works.
     last_page: Option<(u64, Rc<Page>)>,
-    /// The locale texts are resolved in: the session's once it sent one, else the browser's.
+    /// The locale texts are resolved in: the session's once it has one, else the browser's.
     pub locale: String,
+    /// `navigator.language`, told to the session while its locale is unset.
+    browser_language: Option<String>,
+    /// The donations the local bridge keeps, each with the Blob URL of its JSON download.
+    local_donations: Vec<(LocalDonationView, String)>,
     catalogs: HashMap<String, HashMap<String, String>>,
     /// The `page_seq` this view answered; a page is answered once.
     answered: Option<u64>,
@@ -152,16 +172,26 @@ impl App {
     }
 }
 
-fn on_state(app: &Rc<RefCell<App>>, view: SessionView) {
-    {
+/// A state from the session. The session's draft of the page is applied when this view did not
+/// show the page yet (it just opened, or the page is new); afterwards the view's own edits win, so
+/// a state that differs only in its draft does not redraw.
+fn on_state(app: &Rc<RefCell<App>>, view: SessionView, files: Option<Array>) {
+    let (tell_browser_locale, status_changed) = {
         let mut state = app.borrow_mut();
-        if state.view.as_ref() == Some(&view) {
+        let without_draft = |view: &SessionView| SessionView { draft: None, ..view.clone() };
+        if state.view.as_ref().map(without_draft) == Some(without_draft(&view)) {
             return;
         }
-        if !view.locale.is_empty() {
-            state.locale = view.locale.clone();
-        }
-        if state.page_state.page_seq != view.page_seq {
+        let status_changed = state.view.as_ref().map(|old| status_name(&old.status)) != Some(status_name(&view.status));
+        let tell_browser_locale = match &view.locale {
+            Some(locale) => {
+                state.locale = locale.clone();
+                None
+            }
+            None => state.browser_language.clone(),
+        };
+        let new_page = state.page_state.page_seq != view.page_seq;
+        if new_page {
             state.page_state = PageState { page_seq: view.page_seq, ..PageState::default() };
         }
         if let Some(page) = &view.page {
@@ -169,9 +199,114 @@ fn on_state(app: &Rc<RefCell<App>>, view: SessionView) {
             crate::render::prepare_tables(&mut state.page_state, &page);
             state.last_page = Some((view.page_seq, page));
         }
+        if new_page && let Some(draft) = &view.draft {
+            apply_draft(&mut state.page_state, draft, files.as_ref());
+        }
         state.view = Some(view);
+        (tell_browser_locale, status_changed)
+    };
+    if let Some(browser_locale) = tell_browser_locale {
+        post(app, &ViewMessage::BrowserLocale { browser_locale }, None);
+    }
+    let ended = matches!(
+        app.borrow().view.as_ref().map(|view| &view.status),
+        Some(SessionStatus::Finished { .. } | SessionStatus::Idle)
+    );
+    if status_changed && ended {
+        refresh_local_donations(app);
     }
     render_all(app);
+}
+
+/// Restores what the participant did on the page from the session's draft. `files` is the state
+/// message's `files` array, which the draft's locators index.
+fn apply_draft(page_state: &mut PageState, draft: &PageDraft, files: Option<&Array>) {
+    for (key, table_draft) in &draft.tables {
+        if let Some(table) = page_state.tables.get_mut(key) {
+            table.log = DeletionLog::from_batches(&table_draft.deleted);
+            table.query = table_draft.search.clone();
+            table.page_idx = table_draft.page_idx;
+            if let Some(folded) = table_draft.folded {
+                table.folded = folded;
+            }
+            if let Some(page_size) = table_draft.page_size {
+                table.page_size = page_size;
+            }
+        }
+    }
+    for (prompt_key, item_idx) in &draft.radios {
+        if let Ok(prompt_idx) = prompt_key.parse() {
+            page_state.radios.insert(prompt_idx, *item_idx);
+        }
+    }
+    for (prompt_key, answers) in &draft.questionnaires {
+        if let Ok(prompt_idx) = prompt_key.parse() {
+            let answers = answers.iter().map(|answer| answer.as_ref().map(QuestionAnswer::from_draft)).collect();
+            page_state.questionnaires.insert(prompt_idx, answers);
+        }
+    }
+    let Some(files) = files else { return };
+    for (prompt_key, file_refs) in &draft.files {
+        let Ok(prompt_idx) = prompt_key.parse() else { continue };
+        let chosen: Vec<web_sys::File> = file_refs
+            .iter()
+            .filter_map(|file_ref| file_ref.locator.parse::<u32>().ok())
+            .filter_map(|file_idx| files.get(file_idx).dyn_into::<web_sys::File>().ok())
+            .collect();
+        if chosen.len() == file_refs.len() {
+            page_state.files.insert(prompt_idx, chosen);
+        }
+    }
+}
+
+/// Tells the session what the participant did on the page so far, so that a view that opens
+/// after this one closed shows it. Called after every change; nothing is sent once the page was
+/// answered.
+pub fn save_draft(app: &Rc<RefCell<App>>) {
+    let (page_seq, draft, files) = {
+        let state = app.borrow();
+        let page_seq = state.page_state.page_seq;
+        let awaiting = state.view.as_ref().is_some_and(|view| view.status == SessionStatus::AwaitingParticipant);
+        if !awaiting || state.is_answered(page_seq) {
+            return;
+        }
+        let page_state = &state.page_state;
+        let mut draft = PageDraft::default();
+        for (key, table) in &page_state.tables {
+            draft.tables.insert(
+                key.clone(),
+                TableDraft {
+                    deleted: table.log.batches().to_vec(),
+                    search: table.query.clone(),
+                    folded: Some(table.folded),
+                    page_idx: table.page_idx,
+                    page_size: Some(table.page_size),
+                },
+            );
+        }
+        for (prompt_idx, item_idx) in &page_state.radios {
+            draft.radios.insert(prompt_idx.to_string(), *item_idx);
+        }
+        for (prompt_idx, answers) in &page_state.questionnaires {
+            let answers = answers.iter().map(|answer| answer.as_ref().map(QuestionAnswer::to_draft)).collect();
+            draft.questionnaires.insert(prompt_idx.to_string(), answers);
+        }
+        let files = Array::new();
+        for (prompt_idx, chosen) in &page_state.files {
+            let mut file_refs = Vec::new();
+            for file in chosen {
+                file_refs.push(FileRef {
+                    name: file.name(),
+                    size: file.size() as u64,
+                    locator: files.length().to_string(),
+                });
+                files.push(file);
+            }
+            draft.files.insert(prompt_idx.to_string(), file_refs);
+        }
+        (page_seq, draft, files)
+    };
+    post(app, &ViewMessage::Draft { page_seq, draft }, Some(files));
 }
 
 /// Sends a message to the session. `files` become the message's `files` property, next to the serde
@@ -316,6 +451,7 @@ fn render_header(app: &Rc<RefCell<App>>, state: &App) -> Element {
                     let shown = app_for_toggle.borrow().show_studies;
                     app_for_toggle.borrow_mut().show_studies = !shown;
                     refresh_studies(&app_for_toggle);
+                    refresh_local_donations(&app_for_toggle);
                     render_all(&app_for_toggle);
                 }),
         );
@@ -329,6 +465,71 @@ fn render_header(app: &Rc<RefCell<App>>, state: &App) -> Element {
         );
     }
     bar.build()
+}
+
+/// Asks the background for the donations the local bridge keeps, and makes a download URL for each.
+fn refresh_local_donations(app: &Rc<RefCell<App>>) {
+    let app = Rc::clone(app);
+    request(&ToBackground::ListLocalDonations, move |reply| {
+        let Ok(list) = serde_wasm_bindgen::from_value::<LocalDonationList>(reply) else { return };
+        let unchanged = {
+            let state = app.borrow();
+            state.local_donations.len() == list.donations.len()
+                && state.local_donations.iter().zip(&list.donations).all(|((old, _), new)| old == new)
+        };
+        if unchanged {
+            return;
+        }
+        let donations: Vec<(LocalDonationView, String)> = list
+            .donations
+            .into_iter()
+            .filter_map(|donation| {
+                let url = json_download_url(&donation.json_string)?;
+                Some((donation, url))
+            })
+            .collect();
+        let old = std::mem::replace(&mut app.borrow_mut().local_donations, donations);
+        for (_, url) in old {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+        render_all(&app);
+    });
+}
+
+/// A Blob URL of `json`, verbatim, as `application/json`.
+fn json_download_url(json: &str) -> Option<String> {
+    let parts = Array::of1(&JsValue::from_str(json));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// The donations kept on this device, each with a download link (`<key>.json`); `None` when
+/// there are none.
+fn render_local_donations(state: &App) -> Option<El> {
+    if state.local_donations.is_empty() {
+        return None;
+    }
+    let mut list = El::new("ul").class("local-donations");
+    for (donation, url) in &state.local_donations {
+        let file_name = format!("{}.json", donation.key);
+        list = list.child(
+            El::new("li").attr("data-donation", &donation.key).child(
+                El::new("a")
+                    .attr("href", url)
+                    .attr("download", &file_name)
+                    .text(&state.tf("localDonationDownload", &[&file_name])),
+            ),
+        );
+    }
+    Some(
+        El::new("section")
+            .class("local-donations")
+            .attr("aria-label", &state.t("localDonationsTitle"))
+            .child(El::new("h2").text(&state.t("localDonationsTitle")))
+            .child(list),
+    )
 }
 
 /// The main area: the status view, the session's deliveries, and the study list when it is wanted.
@@ -452,6 +653,9 @@ fn render_studies(app: &Rc<RefCell<App>>, state: &App) -> El {
     for problem in &list.problems {
         section = section.child(El::new("p").class("muted").text(problem));
     }
+    if let Some(donations) = render_local_donations(state) {
+        section = section.child(donations);
+    }
     section = section.child(El::new("div").class("study-link").child(link_input).child(add));
     if let Some(note) = &state.study_note {
         section = section.child(El::new("p").attr("role", "status").text(note));
@@ -532,11 +736,14 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
         SessionStatus::Idle => {
             let heading = El::new("h1").attr("tabindex", "-1").text(&state.t("idleTitle"));
             let focus = heading.html();
-            let section = El::new("section")
+            let mut section = El::new("section")
                 .class("status")
                 .child(heading)
                 .child(El::new("p").text(&state.t("idleBody")))
                 .child(start_button(app, state));
+            if let Some(donations) = render_local_donations(state) {
+                section = section.child(donations);
+            }
             (section.build(), Some(focus))
         }
         SessionStatus::Booting { step, step_idx, n_steps } => {
@@ -603,6 +810,9 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
             if *code != 0 {
                 section =
                     section.child(El::new("p").class("muted").text(&state.tf("finishedCode", &[&code.to_string()])));
+            }
+            if let Some(donations) = render_local_donations(state) {
+                section = section.child(donations);
             }
             (section.build(), Some(focus))
         }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use port_engine::consent::{Deletions, TableData};
+use port_protocol::message::QuestionDraft;
 use port_protocol::{FileRef, Payload, Question, Questionnaire};
 use serde_json::{Map, Value};
 
@@ -81,6 +82,21 @@ impl DeletionLog {
         batch.len()
     }
 
+    /// A log from a draft's delete actions, oldest first (see [`DeletionLog::batches`]). Rows
+    /// deleted twice count once.
+    pub fn from_batches(batches: &[Vec<usize>]) -> DeletionLog {
+        let mut log = DeletionLog::default();
+        for batch in batches {
+            log.delete(batch.iter().copied());
+        }
+        log
+    }
+
+    /// The delete actions, oldest first: what a draft keeps so that undo survives a closed view.
+    pub fn batches(&self) -> &[Vec<usize>] {
+        &self.history
+    }
+
     pub fn can_undo(&self) -> bool {
         !self.history.is_empty()
     }
@@ -124,6 +140,26 @@ impl QuestionAnswer {
             Question::MultipleChoice(_) => Some(QuestionAnswer::Choice(None)),
             Question::MultipleChoiceCheckbox(_) => Some(QuestionAnswer::Checkbox(BTreeSet::new())),
             Question::Unsupported(_) => None,
+        }
+    }
+}
+
+impl QuestionAnswer {
+    /// The answer as a draft keeps it.
+    pub fn to_draft(&self) -> QuestionDraft {
+        match self {
+            QuestionAnswer::Open(text) => QuestionDraft::Open { text: text.clone() },
+            QuestionAnswer::Choice(choice_idx) => QuestionDraft::Choice { choice_idx: *choice_idx },
+            QuestionAnswer::Checkbox(ticked) => QuestionDraft::Checkbox { ticked: ticked.iter().copied().collect() },
+        }
+    }
+
+    /// The answer a draft kept.
+    pub fn from_draft(draft: &QuestionDraft) -> QuestionAnswer {
+        match draft {
+            QuestionDraft::Open { text } => QuestionAnswer::Open(text.clone()),
+            QuestionDraft::Choice { choice_idx } => QuestionAnswer::Choice(*choice_idx),
+            QuestionDraft::Checkbox { ticked } => QuestionAnswer::Checkbox(ticked.iter().copied().collect()),
         }
     }
 }
@@ -298,6 +334,30 @@ mod tests {
         assert_eq!(log.n_deleted(), 0);
         assert!(!log.can_undo());
         assert_eq!(log.undo(), 0);
+    }
+
+    #[test]
+    fn deletion_log_survives_a_draft_with_its_undo_history() {
+        let mut log = DeletionLog::default();
+        log.delete([4]);
+        log.delete([1, 2]);
+        let mut restored = DeletionLog::from_batches(log.batches());
+        assert_eq!(restored, log);
+        assert_eq!(restored.n_deleted(), 3);
+        assert_eq!(restored.undo(), 2, "undo takes back the last action after a reopen");
+        assert_eq!(restored.deleted(), &BTreeSet::from([4]));
+    }
+
+    #[test]
+    fn question_answers_roundtrip_through_drafts() {
+        for answer in [
+            QuestionAnswer::Open("Because".into()),
+            QuestionAnswer::Choice(Some(1)),
+            QuestionAnswer::Choice(None),
+            QuestionAnswer::Checkbox(BTreeSet::from([0, 2])),
+        ] {
+            assert_eq!(QuestionAnswer::from_draft(&answer.to_draft()), answer);
+        }
     }
 
     #[test]

@@ -320,6 +320,7 @@ fn file_input(ctx: &Ctx, state: &App, prompt_idx: usize, input: &FileInput, mult
             let _ = continue_element.remove_attribute("disabled");
         }
         ctx_change.app.borrow_mut().page_state.files.insert(prompt_idx, files);
+        app::save_draft(&ctx_change.app);
     });
 
     let ctx_continue = ctx.clone();
@@ -374,6 +375,7 @@ fn radio_input(ctx: &Ctx, state: &App, prompt_idx: usize, radio: &port_protocol:
             if dom::event_checked(&event) {
                 ctx_change.app.borrow_mut().page_state.radios.insert(prompt_idx, item_idx);
                 let _ = continue_element.remove_attribute("disabled");
+                app::save_draft(&ctx_change.app);
             }
         });
         fieldset = fieldset.child(label);
@@ -440,15 +442,18 @@ fn questionnaire_prompt(ctx: &Ctx, state: &App, prompt_idx: usize, questionnaire
 
 fn set_question_answer(ctx: &Ctx, prompt_idx: usize, question_idx: usize, answer: QuestionAnswer) {
     let Prompt::Questionnaire(questionnaire) = ctx.prompt(prompt_idx) else { return };
-    let mut app = ctx.app.borrow_mut();
-    let answers = app
-        .page_state
-        .questionnaires
-        .entry(prompt_idx)
-        .or_insert_with(|| questionnaire.questions.iter().map(QuestionAnswer::empty_for).collect());
-    if let Some(slot) = answers.get_mut(question_idx) {
-        *slot = Some(answer);
+    {
+        let mut app = ctx.app.borrow_mut();
+        let answers = app
+            .page_state
+            .questionnaires
+            .entry(prompt_idx)
+            .or_insert_with(|| questionnaire.questions.iter().map(QuestionAnswer::empty_for).collect());
+        if let Some(slot) = answers.get_mut(question_idx) {
+            *slot = Some(answer);
+        }
     }
+    app::save_draft(&ctx.app);
 }
 
 fn choice_question(
@@ -615,20 +620,23 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
         .attr("aria-expanded", if folded { "false" } else { "true" })
         .attr("aria-controls", &body_id)
         .on("click", move |event| {
-            let mut app = ctx_fold.app.borrow_mut();
-            let Some(table) = app.page_state.tables.get_mut(&fold_key) else { return };
-            table.folded = !table.folded;
-            let folded = table.folded;
-            if folded {
-                let _ = body_element.set_attribute("hidden", "");
-            } else {
-                let _ = body_element.remove_attribute("hidden");
+            {
+                let mut app = ctx_fold.app.borrow_mut();
+                let Some(table) = app.page_state.tables.get_mut(&fold_key) else { return };
+                table.folded = !table.folded;
+                let folded = table.folded;
+                if folded {
+                    let _ = body_element.set_attribute("hidden", "");
+                } else {
+                    let _ = body_element.remove_attribute("hidden");
+                }
+                let label = app.t(if folded { "unfold" } else { "fold" });
+                if let Some(button) = event.current_target().and_then(|target| target.dyn_into::<Element>().ok()) {
+                    button.set_text_content(Some(&label));
+                    let _ = button.set_attribute("aria-expanded", if folded { "false" } else { "true" });
+                }
             }
-            let label = app.t(if folded { "unfold" } else { "fold" });
-            if let Some(button) = event.current_target().and_then(|target| target.dyn_into::<Element>().ok()) {
-                button.set_text_content(Some(&label));
-                let _ = button.set_attribute("aria-expanded", if folded { "false" } else { "true" });
-            }
+            app::save_draft(&ctx_fold.app);
         });
 
     let ctx_search = ctx.clone();
@@ -646,6 +654,7 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
                 table.selected.clear();
             }
             table_results(&ctx_search, &search_key, &results_for_search, &labels_for_search, &title_for_search);
+            app::save_draft(&ctx_search.app);
         },
     );
 
@@ -670,6 +679,7 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
             table.page_idx = 0;
         }
         table_results(&ctx_size, &size_key, &results_for_size, &labels_for_size, &title_for_size);
+        app::save_draft(&ctx_size.app);
     });
 
     let mut section = El::new("section").class("consent-table").attr("aria-labelledby", &title_id).child(
@@ -901,6 +911,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                     table.log.delete(selected)
                 };
                 table_results(&ctx_delete, &key_delete, &results_delete, &labels_delete, &title_delete);
+                app::save_draft(&ctx_delete.app);
                 let text = ctx_delete.app.borrow().tf("announceDeleted", &[&n_deleted.to_string()]);
                 app::announce(&ctx_delete.app, &text);
             });
@@ -918,6 +929,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                     table.log.undo()
                 };
                 table_results(&ctx_undo, &key_undo, &results_undo, &labels_undo, &title_undo);
+                app::save_draft(&ctx_undo.app);
                 let text = ctx_undo.app.borrow().tf("announceRestored", &[&n_restored.to_string()]);
                 app::announce(&ctx_undo.app, &text);
             },
@@ -952,6 +964,7 @@ fn page_button(
             table.page_idx = target;
         }
         table_results(&ctx_page, &key_page, &results_page, &labels_page, &title_page);
+        app::save_draft(&ctx_page.app);
     })
 }
 

@@ -261,11 +261,18 @@ pub mod storage {
         Ok(())
     }
 
-    /// Every item whose key starts with `prefix`, as JSON values by key.
+    /// Every item whose key starts with `prefix`, as JSON values by key. Only the matching items
+    /// are turned into JSON; the others (large donations, say) are left alone.
     pub async fn get_prefixed(area: Area, prefix: &str) -> Result<Vec<(String, serde_json::Value)>, WebError> {
         let items = call_path_async(&chrome()?, &["storage", area.name(), "get"], &[JsValue::NULL]).await?;
-        let all: serde_json::Map<String, serde_json::Value> = from_js(&items)?;
-        Ok(all.into_iter().filter(|(key, _)| key.starts_with(prefix)).collect())
+        let mut matching = Vec::new();
+        let object: &Object = items.unchecked_ref();
+        for key in Object::keys(object).iter() {
+            let Some(key) = key.as_string().filter(|key| key.starts_with(prefix)) else { continue };
+            let value = Reflect::get(&items, &JsValue::from_str(&key))?;
+            matching.push((key, from_js(&value)?));
+        }
+        Ok(matching)
     }
 
     pub async fn set<T: Serialize>(area: Area, key: &str, value: &T) -> Result<(), WebError> {
@@ -322,6 +329,143 @@ pub mod log {
         let on_rejection =
             Closure::<dyn Fn(web_sys::PromiseRejectionEvent)>::new(move |event: web_sys::PromiseRejectionEvent| {
                 report(format!("unhandled rejection: {}", describe_js_error(&event.reason())));
+            });
+        let _ = global.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+        let _ = global.add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());
+        on_error.forget();
+        on_rejection.forget();
+    }
+}
+
+pub mod storage_batch {
+    //! `chrome.storage` reads and writes of several keys in one call (one call is applied at once).
+
+    use super::storage::Area;
+    use super::*;
+
+    fn area_name(area: Area) -> &'static str {
+        match area {
+            Area::Session => "session",
+            Area::Local => "local",
+            Area::Managed => "managed",
+        }
+    }
+
+    /// The items of `keys` that exist, as JSON values by key, in the order of `keys`.
+    pub async fn get_many(area: Area, keys: &[String]) -> Result<Vec<(String, serde_json::Value)>, WebError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Array = keys.iter().map(|key| JsValue::from_str(key)).collect();
+        let items = call_path_async(&chrome()?, &["storage", area_name(area), "get"], &[names.into()]).await?;
+        let mut found = Vec::new();
+        for key in keys {
+            let value = Reflect::get(&items, &JsValue::from_str(key))?;
+            if !value.is_undefined() && !value.is_null() {
+                found.push((key.clone(), from_js(&value)?));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Sets every `(key, value)` and removes every key of `remove`: the sets in one call, then
+    /// the removals in one call.
+    pub async fn write(area: Area, set: &[(String, serde_json::Value)], remove: &[String]) -> Result<(), WebError> {
+        if !set.is_empty() {
+            let items = new_object();
+            for (key, value) in set {
+                super::set(&items, key, &to_js(value)?);
+            }
+            call_path_async(&chrome()?, &["storage", area_name(area), "set"], &[items]).await?;
+        }
+        if !remove.is_empty() {
+            let names: Array = remove.iter().map(|key| JsValue::from_str(key)).collect();
+            call_path_async(&chrome()?, &["storage", area_name(area), "remove"], &[names.into()]).await?;
+        }
+        Ok(())
+    }
+}
+
+pub mod lock {
+    //! A first-come, first-served async lock for one JS thread: what one holder read from storage
+    //! stays true until it lets go, because every other holder waits.
+
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// The queue: the promise the last holder resolves when it lets go.
+    pub struct Queue {
+        tail: RefCell<Option<Promise>>,
+    }
+
+    /// Holding the lock; dropping it lets the next waiter in.
+    pub struct Guard {
+        release: Option<Function>,
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(release) = self.release.take() {
+                let _ = release.call0(&JsValue::NULL);
+            }
+        }
+    }
+
+    impl Queue {
+        pub const fn new() -> Queue {
+            Queue { tail: RefCell::new(None) }
+        }
+
+        /// Takes a place in the queue now and waits for every earlier holder to let go. The
+        /// future does not borrow the queue, so a `thread_local!` queue can be awaited.
+        pub fn lock(&self) -> impl std::future::Future<Output = Guard> + use<> {
+            let mut release = None;
+            let mine = Promise::new(&mut |resolve, _reject| release = Some(resolve));
+            let before = self.tail.borrow_mut().replace(mine);
+            async move {
+                if let Some(before) = before {
+                    let _ = JsFuture::from(before).await;
+                }
+                Guard { release }
+            }
+        }
+    }
+
+    impl Default for Queue {
+        fn default() -> Queue {
+            Queue::new()
+        }
+    }
+}
+
+pub mod errors {
+    //! Uncaught errors reduced to their names, for logs that leave the device.
+
+    use super::*;
+
+    /// The error's `name` (`TypeError`, `RangeError`…), never its message or stack; `Error` when
+    /// the thrown value is not an error object.
+    pub fn error_name(value: &JsValue) -> String {
+        Reflect::get(value, &"name".into())
+            .ok()
+            .and_then(|name| name.as_string())
+            .filter(|_| value.is_object())
+            .unwrap_or_else(|| "Error".to_owned())
+    }
+
+    /// Calls `report(context, name)` for every uncaught error (`context` `uncaught error`) and
+    /// unhandled rejection (`unhandled rejection`) of this global scope, with the error's name only.
+    pub fn capture_error_names(report: impl Fn(&'static str, String) + 'static) {
+        let report = std::rc::Rc::new(report);
+        let global: web_sys::EventTarget = js_sys::global().unchecked_into();
+        let report_error = report.clone();
+        let on_error = Closure::<dyn Fn(web_sys::ErrorEvent)>::new(move |event: web_sys::ErrorEvent| {
+            report_error("uncaught error", error_name(&event.error()));
+        });
+        let on_rejection =
+            Closure::<dyn Fn(web_sys::PromiseRejectionEvent)>::new(move |event: web_sys::PromiseRejectionEvent| {
+                report("unhandled rejection", error_name(&event.reason()));
             });
         let _ = global.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
         let _ = global.add_event_listener_with_callback("unhandledrejection", on_rejection.as_ref().unchecked_ref());

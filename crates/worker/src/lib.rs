@@ -103,7 +103,7 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
         ToWorker::FirstRunCycle { session_id, platform } => {
             let runtime = runtime()?;
             let platform = platform.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let output = call_python_text(&runtime, "_port_start", &[session_id.into(), platform])?;
+            let output = call_python_text(&runtime, "_port_start", &[session_id_for_python(&session_id), platform])?;
             post(&FromWorker::RunCycleDone { command_json: output });
         }
         ToWorker::NextRunCycle { response } => {
@@ -115,6 +115,17 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
         }
     }
     Ok(())
+}
+
+/// The session id as the script receives it: a number when the id is one, as feldspar passes
+/// `Date.now()` and as the native runner does (`port_native::SessionId`), else the text. An integer
+/// beyond what a JS number holds exactly stays text.
+fn session_id_for_python(session_id: &str) -> JsValue {
+    const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+    match session_id.parse::<i64>() {
+        Ok(number) if number.abs() <= MAX_SAFE_INTEGER => JsValue::from_f64(number as f64),
+        _ => JsValue::from_str(session_id),
+    }
 }
 
 fn runtime() -> Result<Rc<Runtime>, WebError> {
