@@ -1,7 +1,7 @@
 // Service worker bootstrap: loads the wasm (crates/background). Listeners are registered here,
 // synchronously, because Chrome only delivers events to listeners added on the script's first run.
 import init, {
-  handle_alarm, handle_message, handle_port_disconnect, handle_port_message, is_for_background,
+  handle_alarm, handle_message, handle_port_disconnect, handle_port_message, handle_startup, is_for_background,
 } from './wasm/port_background.js';
 
 const ready = init();
@@ -22,3 +22,6 @@ chrome.runtime.onConnectExternal.addListener((port) => {
 
 // The outbox's backstop: wakes a stopped worker when a donation is due again.
 chrome.alarms.onAlarm.addListener((alarm) => { ready.then(() => handle_alarm(alarm)); });
+
+// A browser restart: donations the closed browser left in the outbox go on.
+chrome.runtime.onStartup.addListener(() => { ready.then(() => handle_startup()); });

@@ -262,3 +262,32 @@ test('bridges: a second live-init replaces the port and the pending donation is 
     await host.close();
   }
 });
+
+test('bridges: a donation pending when the browser closes is delivered once after it starts again', { timeout: 150_000 }, async () => {
+  const host = await startDevHost({ args: ['--fail-donations', '503:1'] });
+  const server = await startStaticServer();
+  const profile = tempDir('restart-profile');
+  let browser = await launch({ profile });
+  try {
+    await startHttpStudy(browser, host, server);
+    await waitFor(() => /answering 503 on purpose/.test(host.output()), 60_000, 'the first, failed attempt');
+    // Close the whole browser before the retry (due 4-5 s after the failure) can run.
+    await browser.close();
+    const beforeRestart = (await host.donations()).filter((entry) => /-tiny$/.test(entry.key));
+    assert.equal(beforeRestart.length, 0, 'the browser closed before the retry');
+    browser = await launch({ profile });
+    const entries = await waitFor(async () => {
+      const entries = (await host.donations()).filter((entry) => /-tiny$/.test(entry.key));
+      return entries.length > 0 && entries;
+    }, 90_000, 'the delivery after the browser started again');
+    await sleep(2000);
+    assert.equal((await host.donations()).filter((entry) => /-tiny$/.test(entry.key)).length, 1, 'delivered once');
+    assert.equal(entries.length, 1);
+    assert.doesNotMatch(host.output(), /duplicate/);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+    await server.close();
+    await host.close();
+  }
+});

@@ -44,9 +44,11 @@ export const BROWSER_SERVICES_OFFLINE = [
 /// `proxyPort` routes everything but loopback through a proxy (loopback bypasses it by default).
 /// Returns `{context, worker, profile, swConsole, close}`; `swConsole` collects the service
 /// worker's console messages from its first run.
-export async function launch({ extension = extensionDir, proxyPort } = {}) {
+/// `profile`: reuse this profile folder (to restart the browser with its storage) and keep it on
+/// close; by default a fresh one is made and removed.
+export async function launch({ extension = extensionDir, proxyPort, profile: keptProfile } = {}) {
   assert.ok(existsSync(path.join(extension, 'manifest.json')), `no build at ${extension}`);
-  const profile = tempDir('profile');
+  const profile = keptProfile ?? tempDir('profile');
   const args = [
     `--disable-extensions-except=${extension}`,
     `--load-extension=${extension}`,
@@ -75,7 +77,7 @@ export async function launch({ extension = extensionDir, proxyPort } = {}) {
     swConsole,
     async close() {
       await context.close().catch(() => {});
-      rmSync(profile, { recursive: true, force: true });
+      if (!keptProfile) rmSync(profile, { recursive: true, force: true });
     },
   };
 }

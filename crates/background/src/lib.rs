@@ -138,6 +138,17 @@ pub fn start() {
     wasm_bindgen_futures::spawn_local(process_outbox());
 }
 
+/// `chrome.runtime.onStartup`: the browser started with this profile. Listening for it makes
+/// Chrome start the service worker at browser start, so donations a closed browser left in the
+/// outbox go on without waiting for the participant or an alarm that a restart may have cleared.
+#[wasm_bindgen]
+pub fn handle_startup() -> Promise {
+    future_to_promise(async {
+        process_outbox().await;
+        Ok(JsValue::NULL)
+    })
+}
+
 /// `chrome.alarms.onAlarm`: the outbox's backstop alarm.
 #[wasm_bindgen]
 pub fn handle_alarm(_alarm: JsValue) -> Promise {
