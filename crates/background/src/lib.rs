@@ -1,35 +1,4 @@
-//! The MV3 service worker: offscreen lifecycle and host bridges.
-//!
-//! **Architecture Invariant:** this crate only translates: `chrome.*` events in, bridge calls out.
-//! It holds no session state in memory, because Chrome stops an idle service worker and its module
-//! state with it; the running session is mirrored to `chrome.storage.session`.
-//!
-//! Listeners must exist when the worker's script first runs, before the wasm is instantiated, so
-//! `background.js` registers one `chrome.runtime.onMessage` listener that awaits `init()` and calls
-//! [`handle_message`]. It also starts a session when a view attaches on the session channel.
-//!
-//! Bridges, chosen by the `port.bridge` record in `chrome.storage.local` ([`BridgeConfig`]):
-//! - `local` (default): donations are stored in `chrome.storage.local` under
-//!   `port.donation.<session_id>.<key>` (with the session, the key and the time they were stored,
-//!   [`ToBackground::ListLocalDonations`] lists them newest first); logs go to the console.
-//! - `dev-host`: HTTP to the `port host` server on 127.0.0.1: `POST /donate` (body = `json_string`
-//!   verbatim, headers `X-Port-Key` and `X-Port-Session`), `POST /log`, `POST /event`, `POST /exit`
-//!   (JSON bodies).
-//!
-//! Studies: the embedded demo (`studies/demo/study.json`), presets in `chrome.storage.managed`
-//! (`studies`) and the store in `chrome.storage.local` (`port.studies`: study links and configs
-//! host pages pushed). A host page connects with `chrome.runtime.connect` ([`handle_connect`]);
-//! its `live-init` starts its study, whose donations, logs, event and exit then go over that port.
-//! Donations of `donate.mode` `http`, or `host-page` with a host page, go through the durable
-//! outbox (`port.outbox.<idempotency key>` in `chrome.storage.local`, listed by the index
-//! `port.outbox-index`, policy in `port_engine::outbox`), retried by timers while the worker lives
-//! and by an alarm after it was stopped; each change is broadcast to the session as a
-//! `BackgroundMessage::Delivery`. Every read-modify-write of the outbox holds one lock
-//! (`OUTBOX_LOCK`) and reads the records afresh, so no attempt writes back a record a result just
-//! removed.
-//!
-//! Uncaught errors, unhandled rejections and panics go to the console in full, and to the running
-//! session's log route by name only (`port_engine::extension::error_log`): no message, no stack.
+#![doc = include_str!("../README.md")]
 
 use std::cell::{Cell, RefCell};
 

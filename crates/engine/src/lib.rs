@@ -10,7 +10,10 @@
 //! **Architecture Invariant:** this crate does no I/O and depends on no pyo3, wasm-bindgen, web-sys or
 //! async runtime. Everything here is unit-tested natively.
 //!
-//! **API Boundary:** [`Session`], [`Action`], [`Script`], [`World`] and [`run`].
+//! **API Boundary:** [`Session`], [`Action`], [`Script`], [`World`] and [`run`]; the policies the
+//! extension's wasm crates follow: [`outbox`] (delivery, backoff, idempotency, the ack deadline),
+//! [`extension`] (which session runs, where donations and logs go, which origins may push studies),
+//! [`consent`] (the JSON a consent form donates) and [`autopilot`].
 
 pub mod autopilot;
 pub mod consent;

@@ -1,14 +1,4 @@
-//! The offscreen document: the session lives here.
-//!
-//! **Architecture Invariant:** this crate only translates. It performs the [`Action`]s of a
-//! `port_engine::Session` and feeds it what happened; the run cycle's decisions are the engine's.
-//!
-//! The session lives in the offscreen document, not in the service worker, because Chrome stops an
-//! idle service worker and its state with it, while the offscreen document and its Pyodide worker
-//! survive. UI views (popup, side panel, tab) are views of this session: they talk to it over the
-//! `port-session` `BroadcastChannel` (structured clone, so a chosen `File` arrives intact) and keep
-//! no state that matters. Donations, logs and the exit go to the background service worker, which
-//! holds the host bridges.
+#![doc = include_str!("../README.md")]
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -1,10 +1,4 @@
-//! Shared wasm glue for the extension's contexts (background, offscreen, worker).
-//!
-//! **Architecture Invariant:** this crate only translates. It wraps `chrome.*` calls, the session
-//! `BroadcastChannel` and error capture; it makes no decisions. Decisions live in `port-engine`.
-//!
-//! `chrome.*` is reached through `js_sys::Reflect` on the global object, because the same code runs
-//! in a service worker (no `window`), a document and a worker.
+#![doc = include_str!("../README.md")]
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use serde::{Serialize, de::DeserializeOwned};

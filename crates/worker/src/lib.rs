@@ -1,17 +1,4 @@
-//! The Pyodide worker: a module Web Worker started by the offscreen document.
-//!
-//! **Architecture Invariant:** this crate only translates between the worker messages of
-//! `port_protocol::worker_message` and Pyodide calls. The run cycle's decisions are the engine's,
-//! in the offscreen document.
-//!
-//! Boot: `loadPyodide` from the files bundled in the extension (no network), `micropip` from the
-//! bundled wheel, the runtime wheel with `loadPackage(<extension URL>)` (micropip refuses
-//! `chrome-extension://` URLs), then the study script's source is executed as a module and
-//! registered with `port.main.register_script`. Each run cycle calls the wrapper's `send` and posts
-//! its `json.dumps` back: the engine decodes it.
-//!
-//! A `PayloadFile` arrives with its `File` in the message's `files` array. Python gets a reader whose
-//! `readSlice(start, end)` reads that slice with `FileReaderSync`, so the file is never copied whole.
+#![doc = include_str!("../README.md")]
 
 use std::cell::RefCell;
 use std::rc::Rc;
