@@ -39,7 +39,8 @@ impl HostBehaviour {
         let study = match &args.study {
             None => None,
             Some(path) => {
-                let text = fs::read_to_string(path).with_context(|| format!("cannot read the study {}", path.display()))?;
+                let text =
+                    fs::read_to_string(path).with_context(|| format!("cannot read the study {}", path.display()))?;
                 Some(serde_json::from_str(&text).with_context(|| format!("the study {} is not JSON", path.display()))?)
             }
         };
@@ -135,7 +136,9 @@ impl HostState {
                 (tiny_http::Method::Post, "/log") => print_logs(&body),
                 (tiny_http::Method::Post, "/event") => print_json("event", &body),
                 (tiny_http::Method::Post, "/exit") => print_json("exit", &body),
-                (tiny_http::Method::Get, "/donations") => (200, Reply::Json(Value::Array(read_index(&self.donation_dir)))),
+                (tiny_http::Method::Get, "/donations") => {
+                    (200, Reply::Json(Value::Array(read_index(&self.donation_dir))))
+                }
                 (tiny_http::Method::Get, "/study") => self.study_page(),
                 (tiny_http::Method::Get, "/") => {
                     (200, Reply::Json(json!({"host": "port", "donations": self.donation_dir, "study_page": "/study"})))

@@ -56,9 +56,9 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     let key = manifest["key"].as_str().context("manifest.json has no \"key\", so the extension id is unknown")?;
     let ui_url = format!("chrome-extension://{}/ui.html", extension_id(key)?);
 
-    let browser = browser.or_else(find_chromium).context(
-        "Chromium not found: install it (`apt-get install chromium`) or pass --browser PATH",
-    )?;
+    let browser = browser
+        .or_else(find_chromium)
+        .context("Chromium not found: install it (`apt-get install chromium`) or pass --browser PATH")?;
     let profile = repo_root.join(".cache/chromium-profile");
     let headed = std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let mut command = Command::new(&browser);
@@ -93,9 +93,8 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
 /// public key, written with the letters a–p instead of 0–f.
 pub fn extension_id(manifest_key: &str) -> anyhow::Result<String> {
     use base64::Engine;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(manifest_key)
-        .context("the manifest \"key\" is not base64")?;
+    let der =
+        base64::engine::general_purpose::STANDARD.decode(manifest_key).context("the manifest \"key\" is not base64")?;
     let digest = Sha256::digest(der);
     Ok(digest.iter().take(16).flat_map(|byte| [byte >> 4, byte & 0xf]).map(|nibble| (b'a' + nibble) as char).collect())
 }

@@ -29,23 +29,23 @@ fn start_host_with(test_dir: &TestDir, flags: &[&str]) -> RunningHost {
     let donation_dir = test_dir.join("donations");
     let mut arguments = vec!["host", "--port", "0", "--dir", donation_dir.to_str().unwrap()];
     arguments.extend_from_slice(flags);
-    let mut child = test_dir
-        .port(&arguments)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start port host");
+    let mut child =
+        test_dir.port(&arguments).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("start port host");
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    let address = line.trim().strip_prefix("port host: listening on http://").expect("the URL is printed first").to_owned();
+    let address =
+        line.trim().strip_prefix("port host: listening on http://").expect("the URL is printed first").to_owned();
     RunningHost { child, address, _stderr: stderr }
 }
 
 /// Sends one HTTP/1.1 request and returns the status code and body.
 fn request(address: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(address).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -92,7 +92,8 @@ fn donation_without_key_is_refused_with_a_reason() {
 fn donation_key_cannot_escape_the_folder() {
     let test_dir = TestDir::new();
     let host = start_host(&test_dir);
-    let (status, _) = request(&host.address, "POST", "/donate", &[("X-Port-Key", "../../evil"), ("X-Port-Session", "..")], "1");
+    let (status, _) =
+        request(&host.address, "POST", "/donate", &[("X-Port-Key", "../../evil"), ("X-Port-Session", "..")], "1");
     assert_eq!(status, 200);
     assert!(test_dir.join("donations/_/.._.._evil.json").exists());
 }

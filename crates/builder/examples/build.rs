@@ -1,7 +1,8 @@
 //! Builds the extension without the `port` CLI: `cargo run -p port-builder --example build [-- --release]`.
 
 fn main() -> std::process::ExitCode {
-    let repo_root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository");
+    let repo_root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository");
     let release = std::env::args().any(|argument| argument == "--release");
     let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
     let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins: Vec::new() };

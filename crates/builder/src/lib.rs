@@ -102,8 +102,7 @@ fn add_host_page_origins(manifest: &mut serde_json::Value, origins: &[String]) {
 
 /// Points the background's bridge at a dev host; see `static_files`.
 pub const DEV_BRIDGE_FILE: &str = "dev-bridge.json";
-const PYODIDE_FILES: &[&str] =
-    &["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+const PYODIDE_FILES: &[&str] = &["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -217,7 +216,8 @@ impl Builder {
         let out_dir = self.extension.join("wasm");
         for name in self.wasm_crates() {
             let stem = name.replace('-', "_");
-            let input = self.wasm_target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{stem}.wasm"));
+            let input =
+                self.wasm_target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{stem}.wasm"));
             let output = out_dir.join(format!("{stem}_bg.wasm"));
             // A stamp names the profile, so switching between debug and release rebuilds.
             let stamp = out_dir.join(format!(".{stem}.stamp"));
@@ -249,9 +249,16 @@ impl Builder {
         self.ensure_node_modules()?;
         let wasm_opt = self.repo.join("node_modules").join(".bin").join("wasm-opt");
         step("wasm-opt", &format!("-Oz {}", wasm.display()));
-        run(Command::new(wasm_opt).arg("-Oz").arg("--enable-bulk-memory").arg("--enable-nontrapping-float-to-int")
-            .arg("--enable-sign-ext").arg("--enable-reference-types").arg("--enable-multivalue")
-            .arg(wasm).arg("-o").arg(wasm))
+        run(Command::new(wasm_opt)
+            .arg("-Oz")
+            .arg("--enable-bulk-memory")
+            .arg("--enable-nontrapping-float-to-int")
+            .arg("--enable-sign-ext")
+            .arg("--enable-reference-types")
+            .arg("--enable-multivalue")
+            .arg(wasm)
+            .arg("-o")
+            .arg(wasm))
     }
 
     fn ensure_node_modules(&mut self) -> Result<(), BuildError> {
@@ -286,8 +293,8 @@ impl Builder {
         self.write_if_changed(&target.join(MICROPIP_WHEEL), &micropip_bytes)?;
         let lock_text =
             std::fs::read_to_string(source.join("pyodide-lock.json")).map_err(io_error("reading pyodide-lock.json"))?;
-        let mut lock: serde_json::Value =
-            serde_json::from_str(&lock_text).map_err(|error| BuildError::Invalid(format!("pyodide-lock.json: {error}")))?;
+        let mut lock: serde_json::Value = serde_json::from_str(&lock_text)
+            .map_err(|error| BuildError::Invalid(format!("pyodide-lock.json: {error}")))?;
         let entry = &mut lock["packages"]["micropip"];
         if entry["file_name"].as_str() != Some(MICROPIP_WHEEL) {
             return Err(BuildError::Invalid(format!("pyodide-lock.json does not list {MICROPIP_WHEEL}")));
@@ -297,7 +304,10 @@ impl Builder {
         self.write_if_changed(&target.join("pyodide-lock.json"), lock_text.as_bytes())?;
         step(
             "pyodide",
-            &format!("{PYODIDE_VERSION} with {MICROPIP_WHEEL}, lock sha256 patched ({} written)", self.n_files_written - n_before),
+            &format!(
+                "{PYODIDE_VERSION} with {MICROPIP_WHEEL}, lock sha256 patched ({} written)",
+                self.n_files_written - n_before
+            ),
         );
         Ok(())
     }
@@ -312,7 +322,15 @@ impl Builder {
         step("pyodide", "pip download micropip==0.11.1");
         let pip = std::env::var("PIP").unwrap_or_else(|_| "pip".into());
         run(Command::new(pip)
-            .args(["download", "micropip==0.11.1", "--no-deps", "--python-version", "3.14", "--only-binary=:all:", "-d"])
+            .args([
+                "download",
+                "micropip==0.11.1",
+                "--no-deps",
+                "--python-version",
+                "3.14",
+                "--only-binary=:all:",
+                "-d",
+            ])
             .arg(&cache))?;
         if !wheel.exists() {
             return Err(BuildError::Invalid(format!("pip did not produce {}", wheel.display())));
@@ -339,8 +357,8 @@ impl Builder {
         }
         let manifest_text =
             std::fs::read_to_string(self.repo.join("manifest.json")).map_err(io_error("reading manifest.json"))?;
-        let mut manifest: serde_json::Value =
-            serde_json::from_str(&manifest_text).map_err(|error| BuildError::Invalid(format!("manifest.json: {error}")))?;
+        let mut manifest: serde_json::Value = serde_json::from_str(&manifest_text)
+            .map_err(|error| BuildError::Invalid(format!("manifest.json: {error}")))?;
         manifest["version"] = serde_json::Value::String(VERSION.into());
         admit_dev_origins(&mut manifest, !self.release);
         add_host_page_origins(&mut manifest, &self.host_page_origins);
@@ -357,7 +375,10 @@ impl Builder {
         });
         let build_info = serde_json::to_string_pretty(&build_info).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("build.json"), build_info.as_bytes())?;
-        step("static", &format!("extension/, studies/demo, manifest {VERSION} ({} written)", self.n_files_written - n_before));
+        step(
+            "static",
+            &format!("extension/, studies/demo, manifest {VERSION} ({} written)", self.n_files_written - n_before),
+        );
         Ok(())
     }
 
@@ -465,7 +486,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 fn run(command: &mut Command) -> Result<(), BuildError> {
     let description = format!("{command:?}");
-    let status = command.status().map_err(|error| BuildError::Command { command: description.clone(), detail: error.to_string() })?;
+    let status = command
+        .status()
+        .map_err(|error| BuildError::Command { command: description.clone(), detail: error.to_string() })?;
     if !status.success() {
         return Err(BuildError::Command { command: description, detail: status.to_string() });
     }
@@ -474,7 +497,8 @@ fn run(command: &mut Command) -> Result<(), BuildError> {
 
 /// Adds the wasm32 target with rustup when the toolchain lacks it.
 fn ensure_wasm_target() -> Result<(), BuildError> {
-    let output = Command::new("rustc").args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).output();
+    let output =
+        Command::new("rustc").args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).output();
     let has_target = output
         .ok()
         .filter(|output| output.status.success())
@@ -516,7 +540,10 @@ mod tests {
         assert_eq!(manifest, serde_json::json!({"externally_connectable": {"matches": ["https://next.eyra.co/*"]}}));
         assert!(check_origin_pattern("https://next.eyra.co/*").is_ok());
         let error = check_origin_pattern("http://next.eyra.co").unwrap_err().to_string();
-        assert_eq!(error, "host page origin \"http://next.eyra.co\" must look like https://host.example/* (https, a host, then /*)");
+        assert_eq!(
+            error,
+            "host page origin \"http://next.eyra.co\" must look like https://host.example/* (https, a host, then /*)"
+        );
     }
 
     #[test]

@@ -36,7 +36,9 @@ impl Autopilot {
     pub fn answer(&mut self, page: &Page) -> Result<Payload, WorldError> {
         let body = match page {
             Page::DataSubmission(body) | Page::Donation(body) => body,
-            Page::End(_) => return Err(unanswerable("the end page (PropsUIPageEnd) takes no answer; feldspar waits on it forever")),
+            Page::End(_) => {
+                return Err(unanswerable("the end page (PropsUIPageEnd) takes no answer; feldspar waits on it forever"));
+            }
             Page::Unsupported(_) => {
                 return Err(unanswerable(&format!("the page type {} is not supported", page.wire_type())));
             }
@@ -53,7 +55,9 @@ impl Autopilot {
                     None => return Err(unanswerable("the radio prompt has no items to choose from")),
                 },
                 Prompt::Questionnaire(_) => Payload::Json("{}".into()),
-                Prompt::ConsentFormViz(form) => consent::consent_viz_answer(form, &no_deletions).map_err(table_error)?,
+                Prompt::ConsentFormViz(form) => {
+                    consent::consent_viz_answer(form, &no_deletions).map_err(table_error)?
+                }
                 Prompt::DataSubmissionButtons(_) => {
                     consent::data_submission_answer(&consent::page_consent_tables(body), &self.locale, &no_deletions)
                         .map_err(table_error)?
@@ -72,12 +76,8 @@ impl Autopilot {
             };
             return Ok(answer);
         }
-        let unsupported: Vec<&str> = body
-            .body
-            .iter()
-            .filter(|prompt| matches!(prompt, Prompt::Unsupported(_)))
-            .map(Prompt::wire_type)
-            .collect();
+        let unsupported: Vec<&str> =
+            body.body.iter().filter(|prompt| matches!(prompt, Prompt::Unsupported(_))).map(Prompt::wire_type).collect();
         Err(unanswerable(&if unsupported.is_empty() {
             "the page has nothing to answer (only texts); the study would wait here forever".to_owned()
         } else {

@@ -70,8 +70,7 @@ pub enum RunError {
 /// Runs the cycle until the script exits, its runtime fails, or a page cannot be answered.
 pub fn run(script: &mut impl Script, world: &mut impl World, config: SessionConfig) -> Result<RunOutcome, RunError> {
     let mut session = Session::new(config);
-    let mut queue: std::collections::VecDeque<Action> =
-        session.start().expect("a new session can start").into();
+    let mut queue: std::collections::VecDeque<Action> = session.start().expect("a new session can start").into();
     while let Some(action) = queue.pop_front() {
         let next = match action {
             Action::SendToScript(reply) => {

@@ -39,9 +39,14 @@ pub(crate) fn describe_for_host(error: &BadCommand) -> String {
 /// go on (the script gets `PayloadVoid`) or stop.
 pub(crate) fn bad_command_page(error: &BadCommand) -> Page {
     page(
-        Text::en_nl("This study asked for something we cannot show", "Deze studie vroeg om iets dat we niet kunnen tonen"),
+        Text::en_nl(
+            "This study asked for something we cannot show",
+            "Deze studie vroeg om iets dat we niet kunnen tonen",
+        ),
         vec![
-            Prompt::PageError(PageError { message: format!("{error}. Tell the researchers of this study; they can fix their script.") }),
+            Prompt::PageError(PageError {
+                message: format!("{error}. Tell the researchers of this study; they can fix their script."),
+            }),
             Prompt::Confirm(Confirm {
                 text: Text::en_nl(
                     "You can skip this step and continue with the study, or stop here.",

@@ -68,19 +68,16 @@ pub fn fakes_from_transcript(transcript: &str) -> (FakeScript, FakeWorld, Trace)
             panic!("transcript line must start with script>, script!, ui> or host>: {line}");
         }
     }
-    (
-        FakeScript { outputs, trace: trace.clone() },
-        FakeWorld { answers, host_replies, trace: trace.clone() },
-        trace,
-    )
+    (FakeScript { outputs, trace: trace.clone() }, FakeWorld { answers, host_replies, trace: trace.clone() }, trace)
 }
 
 impl Script for FakeScript {
     fn send(&mut self, reply: Option<&Payload>) -> Result<String, ScriptError> {
         self.trace.push(format!("script <- {}", reply.map_or("start".to_owned(), describe_payload)));
-        let output = self.outputs.pop_front().unwrap_or_else(|| {
-            Err(ScriptError { message: "the fake script has no more commands".into() })
-        });
+        let output = self
+            .outputs
+            .pop_front()
+            .unwrap_or_else(|| Err(ScriptError { message: "the fake script has no more commands".into() }));
         match &output {
             Ok(command) => self.trace.push(format!("script -> {command}")),
             Err(error) => self.trace.push(format!("script fails: {error}")),

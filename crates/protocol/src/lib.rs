@@ -17,12 +17,12 @@ mod command;
 mod consent;
 mod decode;
 pub mod message;
-pub mod worker_message;
 mod page;
 mod payload;
 mod prompt;
 pub mod study;
 mod translatable;
+pub mod worker_message;
 
 pub use command::{Command, DonateCommand, EventCommand, ExitCommand, LogCommand, LogLevel, UiRenderCommand};
 pub use consent::{ConsentVizTableDonation, DataSubmissionTableDonation, consent_viz_json, data_submission_json};
@@ -31,8 +31,8 @@ pub use page::{EndPage, Footer, Header, Page, PageBody};
 pub use payload::{DonateResponse, FileRef, Payload};
 pub use prompt::{
     ChoiceQuestion, Confirm, ConsentForm, ConsentFormTable, ConsentFormTableViz, ConsentFormViz, ConsentTable,
-    ConsentVizTable, DataFrameField, DataSubmissionButtons, FileInput, HelloWorld, OpenQuestion, PageError,
-    Progress, Prompt, Question, Questionnaire, RadioInput, RadioItem, Retry, TextPrompt,
+    ConsentVizTable, DataFrameField, DataSubmissionButtons, FileInput, HelloWorld, OpenQuestion, PageError, Progress,
+    Prompt, Question, Questionnaire, RadioInput, RadioItem, Retry, TextPrompt,
 };
 pub use study::{
     DonateTarget, LogTarget, OutboxRecord, OutboxState, ScriptHashMismatch, ScriptSource, StudyConfig, StudyError,

@@ -44,7 +44,10 @@ fn command_ui_render_of_worker_error_page_roundtrip() {
     let page = Page::DataSubmission(PageBody {
         platform: "error".into(),
         header: Header {
-            title: Text::Translatable(Translatable::new([("nl", "Er is iets misgegaan"), ("en", "Something went wrong")])),
+            title: Text::Translatable(Translatable::new([
+                ("nl", "Er is iets misgegaan"),
+                ("en", "Something went wrong"),
+            ])),
         },
         body: vec![Prompt::PageError(PageError { message: "Error: boom".into() })],
         footer: None,
@@ -92,6 +95,11 @@ fn command_malformed_prompt_points_at_page_body() {
 
 #[test]
 fn payload_response_from_host_ack_roundtrip() {
-    let payload = Payload::from_json(r#"{"__type__":"PayloadResponse","value":{"success":true,"key":"k","status":200}}"#).unwrap();
-    assert_eq!(serde_json::to_string(&payload).unwrap(), r#"{"__type__":"PayloadResponse","value":{"success":true,"key":"k","status":200}}"#);
+    let payload =
+        Payload::from_json(r#"{"__type__":"PayloadResponse","value":{"success":true,"key":"k","status":200}}"#)
+            .unwrap();
+    assert_eq!(
+        serde_json::to_string(&payload).unwrap(),
+        r#"{"__type__":"PayloadResponse","value":{"success":true,"key":"k","status":200}}"#
+    );
 }

@@ -51,9 +51,9 @@ fn unsupported_types(command: &Command) -> Vec<String> {
                     .filter(|question| matches!(question, Question::Unsupported(_)))
                     .map(|question| question.wire_type().to_owned()),
             ),
-            Prompt::ConsentFormViz(form) => found.extend(
-                form.tables.iter().filter(|table| table.wire_type() == "?").map(|_| "table".to_owned()),
-            ),
+            Prompt::ConsentFormViz(form) => {
+                found.extend(form.tables.iter().filter(|table| table.wire_type() == "?").map(|_| "table".to_owned()))
+            }
             _ => {}
         }
     }
