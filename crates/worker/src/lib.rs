@@ -195,7 +195,7 @@ fn call_python(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<JsValu
 /// description with the JS stack.
 fn python_error(error: &JsValue) -> WebError {
     if let Some(error) = error.dyn_ref::<js_sys::Error>()
-        && String::from(error.name()) == "PythonError"
+        && error.name() == "PythonError"
     {
         return WebError(String::from(error.message()).trim_end().to_owned());
     }
