@@ -770,9 +770,54 @@ pub fn prepare_tables(page_state: &mut crate::app::PageState, page: &Page) {
 }
 
 /// Redraws a table's result area from its state.
+/// Redraws a table's rows and controls. Redrawing replaces the control that has keyboard focus, so
+/// the focus moves to its replacement (or, when that is now disabled, to its counterpart: undo after
+/// a delete, the other page button at the first or last page; else to the table); otherwise it would
+/// fall to `<body>`
+/// and a keyboard or screen reader user would lose their place.
 fn table_results(ctx: &Ctx, key: &str, results: &Element, labels: &[String], title: &str) {
-    let app = ctx.app.borrow();
-    draw_results(ctx, &app, key, results, labels, title);
+    let focused = focused_control(results);
+    {
+        let app = ctx.app.borrow();
+        draw_results(ctx, &app, key, results, labels, title);
+    }
+    if let Some(focused) = focused {
+        restore_focus(results, &focused);
+    }
+}
+
+/// The `data-focus` name of the control inside `results` that has focus.
+fn focused_control(results: &Element) -> Option<String> {
+    let active = web_sys::window()?.document()?.active_element()?;
+    if !results.contains(Some(&active)) {
+        return None;
+    }
+    active.get_attribute("data-focus")
+}
+
+fn restore_focus(results: &Element, focused: &str) {
+    let counterpart = match focused {
+        "delete" => "undo",
+        "undo" => "delete",
+        "previous" => "next",
+        "next" => "previous",
+        other => other,
+    };
+    // Last resort: the table itself (it is focusable, for scrolling), so focus stays in the table.
+    let selectors = [
+        format!("[data-focus=\"{focused}\"]:not([disabled])"),
+        format!("[data-focus=\"{counterpart}\"]:not([disabled])"),
+        ".table-scroll".to_owned(),
+    ];
+    for selector in selectors {
+        let Ok(Some(control)) = results.query_selector(&selector) else {
+            continue;
+        };
+        if let Some(control) = control.dyn_ref::<web_sys::HtmlElement>() {
+            let _ = control.focus();
+            return;
+        }
+    }
 }
 
 fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[String], title: &str) {
@@ -816,6 +861,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
         let shown_rows = shown.to_vec();
         let select_all = El::new("input")
             .attr("type", "checkbox")
+            .attr("data-focus", "select-all")
             .attr("aria-label", &state.t("selectPage"))
             .flag("checked", all_selected)
             .on("change", move |event| {
@@ -902,6 +948,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
         let delete = button(&state.tf("deleteSelected", &[&n_selected.to_string()]))
             .class("danger")
             .class("delete-selected")
+            .attr("data-focus", "delete")
             .flag("disabled", n_selected == 0)
             .on("click", move |_| {
                 let n_deleted = {
@@ -920,9 +967,11 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
         let results_undo = results.clone();
         let labels_undo = labels.to_vec();
         let title_undo = title.to_owned();
-        let undo = button(&state.t("undo")).class("secondary").flag("disabled", !table.log.can_undo()).on(
-            "click",
-            move |_| {
+        let undo = button(&state.t("undo"))
+            .class("secondary")
+            .attr("data-focus", "undo")
+            .flag("disabled", !table.log.can_undo())
+            .on("click", move |_| {
                 let n_restored = {
                     let mut app = ctx_undo.app.borrow_mut();
                     let Some(table) = app.page_state.tables.get_mut(&key_undo) else { return };
@@ -932,8 +981,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                 app::save_draft(&ctx_undo.app);
                 let text = ctx_undo.app.borrow().tf("announceRestored", &[&n_restored.to_string()]);
                 app::announce(&ctx_undo.app, &text);
-            },
-        );
+            });
         let _ =
             results.append_child(&El::new("div").class("buttons").class("table-actions").child(delete).child(undo).0);
     }
@@ -958,14 +1006,17 @@ fn page_button(
     let results_page = results.clone();
     let labels_page = labels.to_vec();
     let title_page = title.to_owned();
-    button(&state.t(label_key)).class("secondary").flag("disabled", target.is_none()).on("click", move |_| {
-        let Some(target) = target else { return };
-        if let Some(table) = ctx_page.app.borrow_mut().page_state.tables.get_mut(&key_page) {
-            table.page_idx = target;
-        }
-        table_results(&ctx_page, &key_page, &results_page, &labels_page, &title_page);
-        app::save_draft(&ctx_page.app);
-    })
+    button(&state.t(label_key)).class("secondary").attr("data-focus", label_key).flag("disabled", target.is_none()).on(
+        "click",
+        move |_| {
+            let Some(target) = target else { return };
+            if let Some(table) = ctx_page.app.borrow_mut().page_state.tables.get_mut(&key_page) {
+                table.page_idx = target;
+            }
+            table_results(&ctx_page, &key_page, &results_page, &labels_page, &title_page);
+            app::save_draft(&ctx_page.app);
+        },
+    )
 }
 
 /// Updates the "delete selected (n)" button without redrawing the rows, so focus stays on the
