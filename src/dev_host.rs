@@ -18,6 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::file_names::file_name_for_key;
 use serde_json::{Value, json};
 
 /// How the host misbehaves on purpose.
@@ -44,14 +46,9 @@ impl HostBehaviour {
                 Some(serde_json::from_str(&text).with_context(|| format!("the study {} is not JSON", path.display()))?)
             }
         };
-        let manifest_path = crate::extension::repo_root().join("manifest.json");
-        let extension_id = fs::read_to_string(&manifest_path)
-            .ok()
-            .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-            .and_then(|manifest| manifest["key"].as_str().map(str::to_owned))
-            .map(|key| crate::extension::extension_id(&key))
-            .transpose()?
-            .unwrap_or_default();
+        // Without a manifest (port installed outside the repository) the study page cannot name the
+        // extension; the host still receives donations.
+        let extension_id = crate::extension::manifest_extension_id(&crate::extension::repo_root()).unwrap_or_default();
         Ok(HostBehaviour {
             fail_donations: args.fail_donations,
             silent_for: Duration::from_secs(args.silent_for),
@@ -194,8 +191,8 @@ impl HostState {
             println!("donation {key}: duplicate (Idempotency-Key seen before), not stored again");
             return (409, Reply::Json(json!({"status": "duplicate"})));
         }
-        let session_dir = self.donation_dir.join(safe_file_name(&session));
-        let path = session_dir.join(format!("{}.json", safe_file_name(&key)));
+        let session_dir = self.donation_dir.join(file_name_for_key(&session));
+        let path = session_dir.join(format!("{}.json", file_name_for_key(&key)));
         let written = fs::create_dir_all(&session_dir).and_then(|()| fs::write(&path, &body)).and_then(|()| {
             let entry = index_entry(&session, &key, &idempotency_key, body.len(), &path);
             let mut index =
@@ -271,25 +268,9 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
     tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static headers are valid")
 }
 
-/// Keys and session ids become file names: anything but letters, digits, `-`, `_` and `.` is `_`,
-/// so a key can never climb out of the donation folder.
-fn safe_file_name(name: &str) -> String {
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
-    if safe.is_empty() || safe.chars().all(|c| c == '.') { "_".into() } else { safe }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_names_cannot_escape_the_folder() {
-        assert_eq!(safe_file_name("123-demo"), "123-demo");
-        assert_eq!(safe_file_name("../../etc/passwd"), ".._.._etc_passwd");
-        assert_eq!(safe_file_name(".."), "_");
-        assert_eq!(safe_file_name(""), "_");
-    }
 
     #[test]
     fn study_page_embeds_config_without_closing_the_script() {

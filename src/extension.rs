@@ -50,11 +50,7 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     eprintln!("dev host: {}", host.url());
     eprintln!("donations land in: {}", host.donation_dir().display());
 
-    let manifest_path = repo_root.join("manifest.json");
-    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&manifest_path)?)
-        .with_context(|| format!("{} is not JSON", manifest_path.display()))?;
-    let key = manifest["key"].as_str().context("manifest.json has no \"key\", so the extension id is unknown")?;
-    let ui_url = format!("chrome-extension://{}/ui.html", extension_id(key)?);
+    let ui_url = format!("chrome-extension://{}/ui.html", manifest_extension_id(&repo_root)?);
 
     let browser = browser
         .or_else(find_chromium)
@@ -89,6 +85,17 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     Ok(())
 }
 
+/// The extension id the repository's `manifest.json` fixes with its `key`.
+pub fn manifest_extension_id(repo_root: &Path) -> anyhow::Result<String> {
+    let manifest_path = repo_root.join("manifest.json");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", manifest_path.display()))?;
+    let key = manifest["key"].as_str().context("manifest.json has no \"key\", so the extension id is unknown")?;
+    extension_id(key)
+}
+
 /// Chrome's extension id for a manifest `key`: the first 32 hex digits of the SHA-256 of the
 /// public key, written with the letters a–p instead of 0–f.
 pub fn extension_id(manifest_key: &str) -> anyhow::Result<String> {
@@ -118,9 +125,7 @@ mod tests {
     #[test]
     fn extension_id_matches_chrome() {
         // The id Chromium reports for the key in manifest.json (checked by tests/e2e).
-        let manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(repo_root().join("manifest.json")).unwrap()).unwrap();
-        let id = extension_id(manifest["key"].as_str().unwrap()).unwrap();
+        let id = manifest_extension_id(&repo_root()).unwrap();
         assert_eq!(id, "majacjgmojmpgjbcioomhloafcikglkl");
     }
 }

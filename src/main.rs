@@ -11,6 +11,7 @@
 mod args;
 mod dev_host;
 mod extension;
+mod file_names;
 mod script_run;
 mod study;
 mod terminal_world;

@@ -34,7 +34,7 @@ impl TerminalWorld {
             println!("donation {}: {} bytes", donation.key, donation.json_string.len());
             return DonateResponse { success: true, key: donation.key.clone(), status: 200, error: None };
         };
-        let path = out_dir.join(format!("{}.json", file_name_for_key(&donation.key)));
+        let path = out_dir.join(format!("{}.json", crate::file_names::file_name_for_key(&donation.key)));
         match std::fs::write(&path, &donation.json_string) {
             Ok(()) => {
                 println!(
@@ -94,16 +94,6 @@ impl World for TerminalWorld {
     }
 }
 
-/// A key as a file name: letters, digits, `.`, `-` and `_` stay, everything else becomes `_`, so a
-/// key can neither leave the output folder nor name a hidden or special file.
-pub fn file_name_for_key(key: &str) -> String {
-    let safe: String = key
-        .chars()
-        .map(|character| if character.is_ascii_alphanumeric() || "-_.".contains(character) { character } else { '_' })
-        .collect();
-    if safe.is_empty() || safe.starts_with('.') { format!("_{safe}") } else { safe }
-}
-
 fn page_title(page: &Page, locale: &str) -> String {
     page.body().map(|body| body.header.title.resolve(locale).to_owned()).unwrap_or_else(|| page.wire_type().to_owned())
 }
@@ -121,26 +111,4 @@ fn describe_page(page: &Page, locale: &str) -> String {
         }
     }
     description
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_name_for_key_keeps_safe_characters() {
-        assert_eq!(file_name_for_key("1700000000000-demo_v1.2"), "1700000000000-demo_v1.2");
-    }
-
-    #[test]
-    fn file_name_for_key_replaces_separators_and_spaces() {
-        assert_eq!(file_name_for_key("../etc/passwd"), "_.._etc_passwd");
-        assert_eq!(file_name_for_key("a b/c"), "a_b_c");
-    }
-
-    #[test]
-    fn file_name_for_key_never_hidden_or_empty() {
-        assert_eq!(file_name_for_key(""), "_");
-        assert_eq!(file_name_for_key(".."), "_..");
-    }
 }

@@ -95,7 +95,7 @@ fn donation_key_cannot_escape_the_folder() {
     let (status, _) =
         request(&host.address, "POST", "/donate", &[("X-Port-Key", "../../evil"), ("X-Port-Session", "..")], "1");
     assert_eq!(status, 200);
-    assert!(test_dir.join("donations/_/.._.._evil.json").exists());
+    assert!(test_dir.join("donations/_../_.._.._evil.json").exists());
 }
 
 #[test]
