@@ -267,12 +267,7 @@ async fn on_host_message(port: JsValue, origin: String, message: JsValue) -> Res
 }
 
 fn open_ui_tab() {
-    let created = port_web::chrome().and_then(|chrome| {
-        let options = port_web::new_object();
-        port_web::set(&options, "url", &runtime::get_url("ui.html")?.into());
-        port_web::call_path(&chrome, &["tabs", "create"], &[options])
-    });
-    if let Err(error) = created {
+    if let Err(error) = port_web::tabs::open_extension_page("ui.html") {
         log::error(&format!("background: cannot open the UI: {error}"));
     }
 }

@@ -846,12 +846,9 @@ fn start_button(app: &Rc<RefCell<App>>, state: &App) -> El {
 fn send_to_background(message: &ToBackground) -> JsValue {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     let Ok(value) = message.serialize(&serializer) else { return JsValue::UNDEFINED };
-    let _ = Reflect::set(&value, &JsValue::from_str("target"), &JsValue::from_str(BACKGROUND_TARGET));
-    let Some(runtime) = chrome_namespace("runtime") else { return JsValue::UNDEFINED };
-    Reflect::get(&runtime, &JsValue::from_str("sendMessage"))
-        .ok()
-        .and_then(|send| send.dyn_into::<Function>().ok())
-        .and_then(|send| send.call1(&runtime, &value).ok())
+    port_web::set(&value, "target", &JsValue::from_str(BACKGROUND_TARGET));
+    port_web::chrome()
+        .and_then(|chrome| port_web::call_path(&chrome, &["runtime", "sendMessage"], &[value]))
         .unwrap_or(JsValue::UNDEFINED)
 }
 
@@ -902,17 +899,12 @@ fn promise_then(promise: &JsValue, on_fulfilled: &JsValue, on_rejected: Option<&
 
 /// `chrome.i18n.getMessage(key, substitutions)`, or `None` outside the extension or for an unknown key.
 fn chrome_message(key: &str, substitutions: &[&str]) -> Option<String> {
-    let i18n = chrome_namespace("i18n")?;
-    let get_message = Reflect::get(&i18n, &JsValue::from_str("getMessage")).ok()?.dyn_into::<Function>().ok()?;
     let substitutions: Array = substitutions.iter().map(|text| JsValue::from_str(text)).collect();
-    let message = get_message.call2(&i18n, &JsValue::from_str(key), &substitutions).ok()?.as_string()?;
+    let message = port_web::chrome()
+        .and_then(|chrome| port_web::call_path(&chrome, &["i18n", "getMessage"], &[key.into(), substitutions.into()]))
+        .ok()?
+        .as_string()?;
     (!message.is_empty()).then_some(message)
-}
-
-fn chrome_namespace(name: &str) -> Option<JsValue> {
-    let chrome = Reflect::get(&js_sys::global(), &JsValue::from_str("chrome")).ok()?;
-    let namespace = Reflect::get(&chrome, &JsValue::from_str(name)).ok()?;
-    (!namespace.is_undefined()).then_some(namespace)
 }
 
 /// Whether this view is the toolbar popup: `chrome.extension.getViews({type: "popup"})` lists it.
@@ -922,17 +914,11 @@ fn is_popup() -> bool {
     if search.contains("view=popup") {
         return true;
     }
-    let Some(extension) = chrome_namespace("extension") else { return false };
-    let Some(get_views) =
-        Reflect::get(&extension, &JsValue::from_str("getViews")).ok().and_then(|f| f.dyn_into::<Function>().ok())
-    else {
-        return false;
-    };
-    let filter = Object::new();
-    let _ = Reflect::set(&filter, &JsValue::from_str("type"), &JsValue::from_str("popup"));
     let Some(window) = web_sys::window() else { return false };
-    get_views
-        .call1(&extension, &filter)
+    let filter = port_web::new_object();
+    port_web::set(&filter, "type", &JsValue::from_str("popup"));
+    port_web::chrome()
+        .and_then(|chrome| port_web::call_path(&chrome, &["extension", "getViews"], &[filter]))
         .ok()
         .and_then(|views| views.dyn_into::<Array>().ok())
         .is_some_and(|views| views.includes(&window, 0))
@@ -941,19 +927,8 @@ fn is_popup() -> bool {
 /// Opens `ui.html` in a tab and closes the popup: some platforms close a popup when a file chooser
 /// opens, which would lose the choice.
 fn open_in_tab() {
-    let Some(tabs) = chrome_namespace("tabs") else { return };
-    let Some(runtime) = chrome_namespace("runtime") else { return };
-    let url = Reflect::get(&runtime, &JsValue::from_str("getURL"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .and_then(|get_url| get_url.call1(&runtime, &JsValue::from_str("ui.html")).ok());
-    let Some(url) = url else { return };
-    let options = Object::new();
-    let _ = Reflect::set(&options, &JsValue::from_str("url"), &url);
-    if let Some(create) =
-        Reflect::get(&tabs, &JsValue::from_str("create")).ok().and_then(|f| f.dyn_into::<Function>().ok())
-    {
-        let _ = create.call1(&tabs, &options);
+    if port_web::tabs::open_extension_page("ui.html").is_err() {
+        return;
     }
     if let Some(window) = web_sys::window() {
         let _ = window.close();

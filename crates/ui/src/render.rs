@@ -174,22 +174,12 @@ fn prompt(ctx: &Ctx, state: &App, prompt_idx: usize) -> El {
                 form.donate_button.as_ref(),
                 move |ctx| {
                     let Prompt::ConsentFormViz(form) = ctx.prompt(form_for_donate) else { return };
-                    let keys: Vec<(String, String)> = form
-                        .tables
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(table_idx, table)| match table {
-                            ConsentVizTable::Table(table) => {
-                                Some((format!("{form_for_donate}/{table_idx}"), table.id.clone()))
-                            }
-                            ConsentVizTable::Unsupported(_) => None,
-                        })
-                        .collect();
-                    let deletions = deletions(ctx, &keys);
-                    match consent::consent_viz_answer(form, &deletions) {
-                        Ok(payload) => ctx.answer(payload, None),
-                        Err(_) => app::announce(&ctx.app, &ctx.app.borrow().t("tableUnreadable")),
-                    }
+                    let table_ids = form.tables.iter().map(|table| match table {
+                        ConsentVizTable::Table(table) => Some(table.id.as_str()),
+                        ConsentVizTable::Unsupported(_) => None,
+                    });
+                    let deletions = deletions(ctx, &form_table_keys(form_for_donate, table_ids));
+                    answer_consent(ctx, consent::consent_viz_answer(form, &deletions));
                 },
             ))
         }
@@ -215,10 +205,7 @@ fn prompt(ctx: &Ctx, state: &App, prompt_idx: usize) -> El {
                     .collect();
                 let deletions = deletions(ctx, &keys);
                 let tables = consent::page_consent_tables(body);
-                match consent::data_submission_answer(&tables, &ctx.locale, &deletions) {
-                    Ok(payload) => ctx.answer(payload, None),
-                    Err(_) => app::announce(&ctx.app, &ctx.app.borrow().t("tableUnreadable")),
-                }
+                answer_consent(ctx, consent::data_submission_answer(&tables, &ctx.locale, &deletions));
             },
         )),
         Prompt::ConsentForm(form) => {
@@ -241,21 +228,13 @@ fn prompt(ctx: &Ctx, state: &App, prompt_idx: usize) -> El {
                 form.donate_button.as_ref(),
                 move |ctx| {
                     let Prompt::ConsentForm(form) = ctx.prompt(form_idx) else { return };
-                    let keys: Vec<(String, String)> = form
-                        .tables
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(table_idx, table)| match table {
-                            ConsentTable::Table(table) => Some((format!("{form_idx}/{table_idx}"), table.id.clone())),
-                            ConsentTable::Unsupported(_) => None,
-                        })
-                        .collect();
-                    let deletions = deletions(ctx, &keys);
+                    let table_ids = form.tables.iter().map(|table| match table {
+                        ConsentTable::Table(table) => Some(table.id.as_str()),
+                        ConsentTable::Unsupported(_) => None,
+                    });
+                    let deletions = deletions(ctx, &form_table_keys(form_idx, table_ids));
                     let tables = consent::consent_form_tables(&form.tables);
-                    match consent::data_submission_answer(&tables, &ctx.locale, &deletions) {
-                        Ok(payload) => ctx.answer(payload, None),
-                        Err(_) => app::announce(&ctx.app, &ctx.app.borrow().t("tableUnreadable")),
-                    }
+                    answer_consent(ctx, consent::data_submission_answer(&tables, &ctx.locale, &deletions));
                 },
             ))
         }
@@ -267,6 +246,23 @@ fn prompt(ctx: &Ctx, state: &App, prompt_idx: usize) -> El {
 }
 
 /// The engine's deletions for the tables `(state key, table id)`.
+/// The UI-state keys (`"<prompt>/<table>"`) of a form's tables with their table ids; an unsupported
+/// table (`None`) keeps its index but has no state.
+fn form_table_keys<'a>(prompt_idx: usize, table_ids: impl Iterator<Item = Option<&'a str>>) -> Vec<(String, String)> {
+    table_ids
+        .enumerate()
+        .filter_map(|(table_idx, table_id)| Some((format!("{prompt_idx}/{table_idx}"), table_id?.to_owned())))
+        .collect()
+}
+
+/// Sends a consent form's donation, or says that a table could not be read (the page stays up).
+fn answer_consent(ctx: &Ctx, answer: Result<port_protocol::Payload, consent::TableError>) {
+    match answer {
+        Ok(payload) => ctx.answer(payload, None),
+        Err(_) => app::announce(&ctx.app, &ctx.app.borrow().t("tableUnreadable")),
+    }
+}
+
 fn deletions(ctx: &Ctx, keys: &[(String, String)]) -> consent::Deletions {
     let app = ctx.app.borrow();
     let logs: Vec<(&str, &DeletionLog)> = keys

@@ -158,6 +158,19 @@ pub mod runtime {
     }
 }
 
+pub mod tabs {
+    //! `chrome.tabs`.
+
+    use super::*;
+
+    /// Opens one of the extension's pages (e.g. `ui.html`) in a new tab.
+    pub fn open_extension_page(path: &str) -> Result<JsValue, WebError> {
+        let options = new_object();
+        set(&options, "url", &runtime::get_url(path)?.into());
+        call_path(&chrome()?, &["tabs", "create"], &[options])
+    }
+}
+
 pub mod offscreen {
     //! `chrome.offscreen`: the document that owns the session.
 
