@@ -65,6 +65,8 @@ thread_local! {
     static HOST_PORT: RefCell<Option<HostPort>> = const { RefCell::new(None) };
     static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
     static SESSION_BUSY: Cell<bool> = const { Cell::new(false) };
+    /// The unpacked build's `dev-bridge.json`, once read (`Some(None)`: it names no dev host).
+    static DEV_BRIDGE: RefCell<Option<Option<BridgeConfig>>> = const { RefCell::new(None) };
     static OUTBOX_LOCK: port_web::lock::Queue = const { port_web::lock::Queue::new() };
     static ERROR_REPORTS: Cell<u32> = const { Cell::new(0) };
 }
@@ -896,15 +898,18 @@ async fn bridge() -> BridgeConfig {
     dev_bridge_file().await.unwrap_or_default()
 }
 
+/// `dev-bridge.json` is part of the unpacked package, which cannot change while this worker runs,
+/// so it is fetched once per worker rather than for every donation and log batch.
 async fn dev_bridge_file() -> Option<BridgeConfig> {
-    let url = runtime::get_url(DEV_BRIDGE_FILE).ok()?;
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: web_sys::Response = JsFuture::from(scope.fetch_with_str(&url)).await.ok()?.unchecked_into();
-    if !response.ok() {
-        return None;
+    if let Some(known) = DEV_BRIDGE.with(|cell| cell.borrow().clone()) {
+        return known;
     }
-    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
-    serde_json::from_str(&text).ok()
+    let fetched = match runtime::get_url(DEV_BRIDGE_FILE) {
+        Ok(url) => port_web::fetch_json(&url).await.ok().and_then(|value| serde_json::from_value(value).ok()),
+        Err(_) => None,
+    };
+    DEV_BRIDGE.with(|cell| *cell.borrow_mut() = Some(fetched.clone()));
+    fetched
 }
 
 /// What the bridge answers to a donation; failures are answers too (`success: false`). The dev
