@@ -64,7 +64,7 @@ struct HostPort {
 thread_local! {
     static HOST_PORT: RefCell<Option<HostPort>> = const { RefCell::new(None) };
     static CHANNEL: RefCell<Option<web_sys::BroadcastChannel>> = const { RefCell::new(None) };
-    static SESSION_BUSY: Cell<bool> = const { Cell::new(false) };
+    static SESSION_LOCK: port_web::lock::Queue = const { port_web::lock::Queue::new() };
     /// The unpacked build's `dev-bridge.json`, once read (`Some(None)`: it names no dev host).
     static DEV_BRIDGE: RefCell<Option<Option<BridgeConfig>>> = const { RefCell::new(None) };
     static OUTBOX_LOCK: port_web::lock::Queue = const { port_web::lock::Queue::new() };
@@ -379,13 +379,9 @@ async fn ensure_session_planned(
     request: SessionRequest<'_>,
     locale: Option<&str>,
 ) -> Result<(SessionInfo, bool), WebError> {
-    while SESSION_BUSY.with(Cell::get) {
-        port_web::timer::sleep(20.0).await;
-    }
-    SESSION_BUSY.with(|busy| busy.set(true));
-    let result = ensure_session_now(request, locale).await;
-    SESSION_BUSY.with(|busy| busy.set(false));
-    result
+    // Session starts wait for each other, so two views opening at once start one session.
+    let _held = SESSION_LOCK.with(port_web::lock::Queue::lock).await;
+    ensure_session_now(request, locale).await
 }
 
 async fn ensure_session_now(
