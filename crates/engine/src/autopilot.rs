@@ -37,7 +37,9 @@ impl Autopilot {
         let body = match page {
             Page::DataSubmission(body) | Page::Donation(body) => body,
             Page::End(_) => {
-                return Err(unanswerable("the end page (PropsUIPageEnd) takes no answer; feldspar waits on it forever"));
+                return Err(unanswerable(
+                    "the end page (PropsUIPageEnd) takes no answer; feldspar waits on it forever",
+                ));
             }
             Page::Unsupported(_) => {
                 return Err(unanswerable(&format!("the page type {} is not supported", page.wire_type())));
