@@ -6,6 +6,8 @@
 // `port script run` as a user meets it: the demo study, answers, transcripts, donations, errors
 // the CLI must report clearly, and the exit status.
 mod cli;
+// `./dev test`'s suite runner: a failing, crashing or silent runner fails the test command.
+mod dev_script;
 // `port host`: donations over HTTP land as files and in the index; logs and exits are accepted.
 mod dev_host;
 // A D3I-style study package (FlowBuilder, pandas, error flow) runs unchanged on the native runner.
