@@ -334,3 +334,142 @@ test('ui: upstream consent tables, data submission buttons and display items', a
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+// Issue 7: a state that arrives while the participant is answering must never lose the answer.
+// A participant's file chooser answers the input it was opened from; when a state redrew the page
+// while it was open, that input is no longer on screen.
+
+/// Chooses `name` in `input` as a file chooser would: sets its files and fires `change`, whether or
+/// not the input is still on screen (Playwright's setInputFiles refuses a detached input).
+async function chooseIn(input, name, text) {
+  await input.evaluate((element, { name, text }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name));
+    element.files = transfer.files;
+    element.dispatchEvent(new Event('input', { bubbles: true }));
+    element.dispatchEvent(new Event('change', { bubbles: true }));
+  }, { name, text });
+}
+
+test('ui: a file chosen in an input that a state redrew away is still chosen (issue 7)', async () => {
+  const { page, context, errors } = await openView();
+  const input = { __type__: 'PropsUIPromptFileInput', description: en('Pick your export'), extensions: '' };
+  const upload = { page_seq: 40, status: { state: 'awaiting-participant' }, page: submission(en('Upload'), [input]) };
+  await sendState(page, upload);
+  const opened = await page.getByLabel('Choose a file').elementHandle();
+  // The chooser is open; the session's locale changes (another view switched it), and the page is
+  // drawn again in Dutch.
+  await sendState(page, { ...upload, locale: 'nl' });
+  await page.getByRole('heading', { name: 'Upload (nl)' }).waitFor();
+  assert.equal(await opened.evaluate((element) => element.isConnected), false, 'the redraw replaced the input');
+
+  await chooseIn(opened, 'ddp.zip', 'hello');
+  const continueButton = page.locator('.file-input button.primary');
+  await page.locator('.file-input .chosen').getByText('ddp.zip').waitFor({ timeout: 5_000 });
+  assert.equal(await continueButton.isDisabled(), false, 'Continue is enabled for the chosen file');
+  assert.equal(await page.locator('.file-input input[type="file"]').evaluate((element) => element.files[0]?.name), 'ddp.zip',
+    'the input on screen names the file too');
+  await continueButton.click();
+  const sent = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 40);
+  assert.deepEqual(sent.payload, { __type__: 'PayloadFile', value: { name: 'ddp.zip', size: 5, locator: '0' } });
+  assert.deepEqual(sent.files, [{ name: 'ddp.zip', size: 5, isFile: true }]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: a state or draft echo between an answer and its Continue keeps the page and the answer (issue 7)', async () => {
+  const { page, context, errors } = await openView();
+  // A state that changes nothing the page shows (a donation's delivery moved on), then the echo of
+  // an older draft (the session kept the view's previous one).
+  const interrupt = async (view, olderDraft) => {
+    await sendState(page, { ...view, deliveries: [{ key: `k${view.page_seq}`, state: 'pending' }] });
+    await page.locator(`[data-delivery="k${view.page_seq}"]`).waitFor();
+    await sendState(page, { ...view, deliveries: [{ key: `k${view.page_seq}`, state: 'pending' }], draft: olderDraft });
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 50)));
+  };
+
+  // File: the same input stays on screen, with its file.
+  const input = { __type__: 'PropsUIPromptFileInput', description: en('Pick your export'), extensions: '' };
+  const upload = { page_seq: 50, status: { state: 'awaiting-participant' }, page: submission(en('Upload'), [input]) };
+  await sendState(page, upload);
+  const chooser = await page.getByLabel('Choose a file').elementHandle();
+  await chooser.setInputFiles({ name: 'ddp.zip', mimeType: 'application/zip', buffer: Buffer.from('hello') });
+  await interrupt(upload, {});
+  assert.equal(await chooser.evaluate((element) => element.isConnected), true, 'the page was not drawn again');
+  await page.getByRole('button', { name: 'Continue' }).click({ timeout: 5_000 });
+  const file = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 50);
+  assert.equal(file.payload.__type__, 'PayloadFile');
+  assert.deepEqual(file.files, [{ name: 'ddp.zip', size: 5, isFile: true }]);
+
+  // Radio.
+  const radio = { __type__: 'PropsUIPromptRadioInput', title: en('Platform'), description: en('Which one?'), items: [{ id: 1, value: 'Google' }, { id: 2, value: 'Meta' }] };
+  const choose = { page_seq: 51, status: { state: 'awaiting-participant' }, page: submission(en('Choose'), [radio]) };
+  await sendState(page, choose);
+  await page.getByLabel('Meta').check();
+  await interrupt(choose, { radios: { 0: 0 } });
+  assert.equal(await page.getByLabel('Meta').isChecked(), true);
+  await page.getByRole('button', { name: 'Continue' }).click({ timeout: 5_000 });
+  const chosen = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 51);
+  assert.deepEqual(chosen.payload, { __type__: 'PayloadString', value: 'Meta' });
+
+  // Questionnaire.
+  const questionnaire = {
+    __type__: 'PropsUIPromptQuestionnaire', description: en('A few questions'),
+    questions: [
+      { __type__: 'PropsUIQuestionOpen', id: 1, question: en('Why?') },
+      { __type__: 'PropsUIQuestionMultipleChoice', id: 2, question: en('Pick one'), choices: [en('Yes'), en('No')] },
+    ],
+  };
+  const survey = { page_seq: 52, status: { state: 'awaiting-participant' }, page: submission(en('Survey'), [questionnaire]) };
+  await sendState(page, survey);
+  await page.getByLabel('Why?').fill('Curious');
+  await page.getByLabel('No', { exact: true }).check();
+  await interrupt(survey, { questionnaires: { 0: [null, null] } });
+  await page.getByRole('button', { name: 'Continue' }).click({ timeout: 5_000 });
+  const answers = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 52);
+  assert.deepEqual(answers.payload, { __type__: 'PayloadJSON', value: '{"1":"Curious","2":"No"}' });
+
+  // A table deletion.
+  const table = {
+    __type__: 'PropsUIPromptConsentFormTableViz', id: 'watch', title: en('Watched'),
+    data_frame: JSON.stringify({ title: { 0: 'video 0', 1: 'video 1', 2: 'video 2' } }),
+  };
+  const form = { __type__: 'PropsUIPromptConsentFormViz', tables: [table], donateButton: en('Donate now') };
+  const consent = { page_seq: 53, status: { state: 'awaiting-participant' }, page: submission(en('Consent'), [form]) };
+  await sendState(page, consent);
+  await page.getByLabel('Select row 2', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+  await interrupt(consent, { tables: { '0/0': { deleted: [], search: '', page_idx: 0 } } });
+  await page.getByText('1 deleted').waitFor({ timeout: 5_000 });
+  await page.getByRole('button', { name: 'Donate now' }).click({ timeout: 5_000 });
+  const donated = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 53);
+  assert.deepEqual(JSON.parse(donated.payload.value)[0].watch, [{ title: 'video 0' }, { title: 'video 2' }]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('ui: answers given before a locale switch survive the redraw it causes (issue 7)', async () => {
+  const { page, context, errors } = await openView();
+  const radio = { __type__: 'PropsUIPromptRadioInput', title: en('Platform'), description: en('Which one?'), items: [{ id: 1, value: 'Google' }, { id: 2, value: 'Meta' }] };
+  const table = {
+    __type__: 'PropsUIPromptConsentFormTableViz', id: 'watch', title: en('Watched'),
+    data_frame: JSON.stringify({ title: { 0: 'video 0', 1: 'video 1', 2: 'video 2' } }),
+  };
+  const form = { __type__: 'PropsUIPromptConsentFormViz', tables: [table], donateButton: en('Donate now') };
+  const both = { page_seq: 60, status: { state: 'awaiting-participant' }, page: submission(en('Both'), [radio, form]) };
+  await sendState(page, both);
+  await page.getByLabel('Meta').check();
+  await page.getByLabel('Select row 1', { exact: true }).check();
+  await page.getByRole('button', { name: 'Delete selected (1)' }).click();
+  await sendState(page, { ...both, locale: 'nl' });
+  await page.getByRole('heading', { name: 'Both (nl)' }).waitFor();
+  await sendState(page, { ...both, locale: 'en' });
+  await page.getByRole('heading', { name: 'Both', exact: true }).waitFor();
+  assert.equal(await page.getByLabel('Meta').isChecked(), true, 'the radio choice is drawn again');
+  await page.getByText('1 deleted').waitFor({ timeout: 5_000 });
+  await page.getByRole('button', { name: 'Donate now' }).click();
+  const donated = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 60);
+  assert.deepEqual(JSON.parse(donated.payload.value)[0].watch, [{ title: 'video 1' }, { title: 'video 2' }]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -57,6 +57,7 @@ pub fn start() -> Result<(), JsValue> {
         study_errors: Vec::new(),
         study_note: None,
         link_text: String::new(),
+        mounted_page: RefCell::new(None),
     }));
 
     let app_for_messages = Rc::clone(&app);
@@ -124,6 +125,31 @@ pub struct App {
     study_note: Option<String>,
     /// What the participant typed in the study link field, kept across redraws.
     link_text: String,
+    /// The page element on screen. A redraw that would draw it the same keeps it, so the live DOM
+    /// the participant is using (an open file chooser, focus, a radio just ticked) is never
+    /// replaced under them. Interior mutability: it is a cache that rendering, which only reads
+    /// the state, fills.
+    mounted_page: RefCell<Option<MountedPage>>,
+}
+
+/// A page as it was drawn, and everything its drawing depended on besides `PageState` (which the
+/// page's own listeners keep in step with its DOM).
+struct MountedPage {
+    key: PageKey,
+    element: Element,
+    focus: Option<web_sys::HtmlElement>,
+}
+
+#[derive(Clone, PartialEq)]
+struct PageKey {
+    page_seq: u64,
+    /// Compared by value: a new session numbers its pages from the start again.
+    page: Rc<Page>,
+    enabled: bool,
+    busy: bool,
+    locale: String,
+    /// The catalogs loaded so far: the page's UI strings change when its locale's catalog arrives.
+    n_catalogs: usize,
 }
 
 /// What the participant did on the current page that the session does not know yet.
@@ -190,14 +216,27 @@ fn on_state(app: &Rc<RefCell<App>>, view: SessionView, files: Option<Array>) {
             }
             None => state.browser_language.clone(),
         };
+        if matches!(view.status, SessionStatus::Booting { .. } | SessionStatus::Idle) {
+            // A new session numbers its pages from the start again: nothing this view did on the
+            // last session's pages may carry over to a page with the same number.
+            state.answered = None;
+            state.page_state = PageState::default();
+            state.last_page = None;
+            state.mounted_page.replace(None);
+        }
         let new_page = state.page_state.page_seq != view.page_seq;
         if new_page {
             state.page_state = PageState { page_seq: view.page_seq, ..PageState::default() };
         }
         if let Some(page) = &view.page {
-            let page = Rc::new(page.clone());
-            crate::render::prepare_tables(&mut state.page_state, &page);
-            state.last_page = Some((view.page_seq, page));
+            // The same page again keeps its `Rc`, so comparing it with the mounted page is cheap.
+            let unchanged =
+                state.last_page.as_ref().is_some_and(|(page_seq, last)| *page_seq == view.page_seq && **last == *page);
+            if !unchanged {
+                let page = Rc::new(page.clone());
+                crate::render::prepare_tables(&mut state.page_state, &page);
+                state.last_page = Some((view.page_seq, page));
+            }
         }
         if new_page && let Some(draft) = &view.draft {
             apply_draft(&mut state.page_state, draft, files.as_ref());
@@ -344,6 +383,23 @@ pub fn answer(app: &Rc<RefCell<App>>, page_seq: u64, payload: Payload, files: Op
     announce(app, &sent);
 }
 
+/// Redraws the page itself, after an answer reached `PageState` through a control that is no
+/// longer on screen: the page on screen does not show it yet.
+pub fn redraw_page(app: &Rc<RefCell<App>>) {
+    app.borrow().mounted_page.replace(None);
+    render_all(app);
+}
+
+/// Records that the participant changed their answer through `control`: the session gets the
+/// draft, and when a redraw replaced `control` while they used it (a file chooser open during a
+/// locale switch), the page is redrawn to show the answer.
+pub fn answer_changed(app: &Rc<RefCell<App>>, control: &Element) {
+    save_draft(app);
+    if !dom::is_on_screen(control) {
+        redraw_page(app);
+    }
+}
+
 /// Says `text` through the aria-live region.
 pub fn announce(app: &Rc<RefCell<App>>, text: &str) {
     let live = app.borrow().live.clone();
@@ -352,22 +408,26 @@ pub fn announce(app: &Rc<RefCell<App>>, text: &str) {
     live.set_text_content(Some(text));
 }
 
-/// Redraws the header bar and the main area from the state.
+/// Redraws the header bar and the main area from the state. The page itself is redrawn only when
+/// what it shows changed (see [`App::mounted_page`]).
 pub fn render_all(app: &Rc<RefCell<App>>) {
     // The old listeners are dropped only after the old DOM is gone (see `dom`).
-    let old_listeners = dom::take_listeners();
-    let (header, root, header_content, main_content, focus, announcement) = {
+    let old_listeners = dom::take_chrome_listeners();
+    let page_seq = app.borrow().view.as_ref().map(|view| view.page_seq);
+    let old_page_listeners = dom::take_page_listeners_unless(page_seq);
+    let (header, root, header_content, main_content, focus, announcement) = dom::in_chrome_scope(|| {
         let state = app.borrow();
         let header_content = render_header(app, &state);
         let (main_content, focus) = render_main(app, &state);
         let announcement = status_announcement(&state);
         (state.header.clone(), state.root.clone(), header_content, main_content, focus, announcement)
-    };
+    });
     dom::clear(&header);
     let _ = header.append_child(&header_content);
     dom::clear(&root);
     let _ = root.append_child(&main_content);
     drop(old_listeners);
+    drop(old_page_listeners);
     let locale = app.borrow().locale.clone();
     let _ = document().document_element().map(|html| html.set_attribute("lang", logic::ui_locale(&locale)));
     if let Some((key, text)) = announcement {
@@ -780,7 +840,7 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
             match page {
                 Some((page_seq, page)) => {
                     let enabled = !state.is_answered(page_seq);
-                    let (page_element, focus) = render::page(app, state, page_seq, page, enabled);
+                    let (page_element, focus) = mount_page(app, state, page_seq, page, enabled, false);
                     (section.child(page_element).build(), focus)
                 }
                 None if crashed => (section.build(), None),
@@ -795,9 +855,7 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
                 .text(&state.t("working"));
             let mut section = El::new("div").child(note);
             if let Some((page_seq, page)) = state.last_page.clone() {
-                let (page_element, _) = render::page(app, state, page_seq, page, false);
-                let _ = page_element.class_list().add_1("busy");
-                let _ = page_element.set_attribute("aria-busy", "true");
+                let (page_element, _) = mount_page(app, state, page_seq, page, false, true);
                 section = section.child(page_element);
             }
             (section.build(), None)
@@ -817,6 +875,36 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
             (section.build(), Some(focus))
         }
     }
+}
+
+/// The page element for `page_seq`: the one on screen when it would be drawn the same, else a new
+/// one. `busy`: the session works on the answer, so the page stays visible but dimmed and disabled.
+fn mount_page(
+    app: &Rc<RefCell<App>>,
+    state: &App,
+    page_seq: u64,
+    page: Rc<Page>,
+    enabled: bool,
+    busy: bool,
+) -> (Element, Option<web_sys::HtmlElement>) {
+    let key = PageKey {
+        page_seq,
+        page: Rc::clone(&page),
+        enabled,
+        busy,
+        locale: state.locale.clone(),
+        n_catalogs: state.catalogs.len(),
+    };
+    if let Some(mounted) = state.mounted_page.borrow().as_ref().filter(|mounted| mounted.key == key) {
+        return (mounted.element.clone(), mounted.focus.clone());
+    }
+    let (element, focus) = dom::in_page_scope(|| render::page(app, state, page_seq, page, enabled));
+    if busy {
+        let _ = element.class_list().add_1("busy");
+        let _ = element.set_attribute("aria-busy", "true");
+    }
+    state.mounted_page.replace(Some(MountedPage { key, element: element.clone(), focus: focus.clone() }));
+    (element, focus)
 }
 
 /// "Start the demo study": asks the background for a session (`ToBackground::EnsureSession`), which

@@ -1,19 +1,42 @@
-//! A small element builder over web-sys, and the event listeners of the current render.
+//! A small element builder over web-sys, and the event listeners of what is on screen.
 //!
-//! Listeners are `Closure`s kept in a per-render list rather than leaked: a full re-render drops
-//! the old DOM and then the old closures, so a long session does not grow without bound.
+//! Listeners are `Closure`s kept in lists rather than leaked, so a long session does not grow
+//! without bound. There are two lists:
+//! - the chrome's (header bar, status, study list): replaced by every full render;
+//! - the current page's: kept until another page is shown. A page's DOM may be replaced while the
+//!   participant is using it (a locale switch while a file chooser is open), and the replaced
+//!   control's answer must still reach `PageState`, so its listeners outlive the render that made
+//!   them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlElement, Node};
 
-/// An event listener owned by Rust until the render that created it is replaced.
+/// An event listener owned by Rust until what it belongs to is gone.
 pub type Listener = Closure<dyn FnMut(Event)>;
 
+/// The listeners of one page, by its `page_seq`.
+#[derive(Default)]
+struct PageListeners {
+    page_seq: Option<u64>,
+    listeners: Vec<Listener>,
+}
+
+/// Which list `listen` adds to.
+#[derive(Clone, Copy, PartialEq)]
+enum Scope {
+    Chrome,
+    Page,
+}
+
 thread_local! {
-    static LISTENERS: RefCell<Vec<Listener>> = const { RefCell::new(Vec::new()) };
+    static CHROME_LISTENERS: RefCell<Vec<Listener>> = const { RefCell::new(Vec::new()) };
+    static PAGE_LISTENERS: RefCell<PageListeners> = RefCell::new(PageListeners::default());
+    // Outside a render, listeners are added by a page's own handlers (a redrawn table), so they
+    // belong to the page.
+    static SCOPE: Cell<Scope> = const { Cell::new(Scope::Page) };
     static NEXT_ID: RefCell<u64> = const { RefCell::new(0) };
 }
 
@@ -21,9 +44,39 @@ pub fn document() -> Document {
     web_sys::window().and_then(|window| window.document()).expect("the UI runs in a window with a document")
 }
 
-/// Takes the listeners of the previous render, to drop once the old DOM is detached.
-pub fn take_listeners() -> Vec<Listener> {
-    LISTENERS.with(|listeners| std::mem::take(&mut *listeners.borrow_mut()))
+/// Takes the chrome's listeners of the previous render, to drop once the old DOM is detached.
+pub fn take_chrome_listeners() -> Vec<Listener> {
+    CHROME_LISTENERS.with(|listeners| std::mem::take(&mut *listeners.borrow_mut()))
+}
+
+/// Takes the listeners of the page on screen when `page_seq` is another page (or none), to drop
+/// once the old DOM is detached; listeners of page `page_seq` stay.
+pub fn take_page_listeners_unless(page_seq: Option<u64>) -> Vec<Listener> {
+    PAGE_LISTENERS.with(|page| {
+        let mut page = page.borrow_mut();
+        if page.page_seq == page_seq {
+            return Vec::new();
+        }
+        page.page_seq = page_seq;
+        std::mem::take(&mut page.listeners)
+    })
+}
+
+/// Runs `render` with the listeners it adds counted as the chrome's.
+pub fn in_chrome_scope<T>(render: impl FnOnce() -> T) -> T {
+    in_scope(Scope::Chrome, render)
+}
+
+/// Runs `render` with the listeners it adds counted as the page's.
+pub fn in_page_scope<T>(render: impl FnOnce() -> T) -> T {
+    in_scope(Scope::Page, render)
+}
+
+fn in_scope<T>(scope: Scope, render: impl FnOnce() -> T) -> T {
+    let outer = SCOPE.with(|current| current.replace(scope));
+    let result = render();
+    SCOPE.with(|current| current.set(outer));
+    result
 }
 
 /// A fresh element id, for `for`/`aria-controls`/`aria-describedby` links.
@@ -71,7 +124,7 @@ impl El {
         self
     }
 
-    /// Adds a listener that lives until the next full render.
+    /// Adds a listener; see [`listen`] for how long it lives.
     pub fn on(self, event: &str, handler: impl FnMut(Event) + 'static) -> El {
         listen(&self.0, event, handler);
         self
@@ -92,11 +145,21 @@ impl AsRef<Node> for El {
     }
 }
 
-/// Adds a listener to `target` that lives until the next full render.
+/// Adds a listener to `target`. In the chrome's scope it lives until the next full render; in the
+/// page's, until another page is shown.
 pub fn listen(target: &web_sys::EventTarget, event: &str, handler: impl FnMut(Event) + 'static) {
     let closure = Closure::<dyn FnMut(Event)>::new(handler);
     let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
-    LISTENERS.with(|listeners| listeners.borrow_mut().push(closure));
+    match SCOPE.with(Cell::get) {
+        Scope::Chrome => CHROME_LISTENERS.with(|listeners| listeners.borrow_mut().push(closure)),
+        Scope::Page => PAGE_LISTENERS.with(|page| page.borrow_mut().listeners.push(closure)),
+    }
+}
+
+/// Whether `element` is still in the document: false when a redraw replaced it while the
+/// participant was using it (a file chooser that was open during the redraw answers its old input).
+pub fn is_on_screen(element: &Element) -> bool {
+    element.is_connected()
 }
 
 /// Removes every child of `element`.
@@ -128,6 +191,21 @@ pub fn event_value(event: &Event) -> String {
         return area.value();
     }
     String::new()
+}
+
+/// The element an event happened on.
+pub fn event_element(event: &Event) -> Option<Element> {
+    event.target().and_then(|target| target.dyn_into::<Element>().ok())
+}
+
+/// Puts `files` into a file `input`, as if chosen there, so a redrawn input names the files it
+/// had (a browser gives a new input none).
+pub fn set_files(input: &web_sys::HtmlInputElement, files: &[web_sys::File]) {
+    let Ok(transfer) = web_sys::DataTransfer::new() else { return };
+    for file in files {
+        let _ = transfer.items().add_with_file(file);
+    }
+    input.set_files(transfer.files().as_ref());
 }
 
 /// Whether the checkbox or radio behind an event is checked.

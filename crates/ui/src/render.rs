@@ -295,6 +295,10 @@ fn file_input(ctx: &Ctx, state: &App, prompt_idx: usize, input: &FileInput, mult
         .flag("multiple", multiple);
     let file_input =
         if input.extensions.is_empty() { file_input } else { file_input.attr("accept", &input.extensions) };
+    // A redrawn page shows the files chosen before, in the input itself too.
+    if !chosen.is_empty() {
+        dom::set_files(file_input.0.unchecked_ref(), &chosen);
+    }
     let file_input = file_input.on("change", move |event| {
         let Some(input) = event.target().and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
             return;
@@ -316,7 +320,7 @@ fn file_input(ctx: &Ctx, state: &App, prompt_idx: usize, input: &FileInput, mult
             let _ = continue_element.remove_attribute("disabled");
         }
         ctx_change.app.borrow_mut().page_state.files.insert(prompt_idx, files);
-        app::save_draft(&ctx_change.app);
+        app::answer_changed(&ctx_change.app, &input);
     });
 
     let ctx_continue = ctx.clone();
@@ -371,7 +375,9 @@ fn radio_input(ctx: &Ctx, state: &App, prompt_idx: usize, radio: &port_protocol:
             if dom::event_checked(&event) {
                 ctx_change.app.borrow_mut().page_state.radios.insert(prompt_idx, item_idx);
                 let _ = continue_element.remove_attribute("disabled");
-                app::save_draft(&ctx_change.app);
+                if let Some(control) = dom::event_element(&event) {
+                    app::answer_changed(&ctx_change.app, &control);
+                }
             }
         });
         fieldset = fieldset.child(label);
@@ -412,7 +418,7 @@ fn questionnaire_prompt(ctx: &Ctx, state: &App, prompt_idx: usize, questionnaire
                 let ctx_input = ctx.clone();
                 let area = area.on("input", move |event| {
                     let text = dom::event_value(&event);
-                    set_question_answer(&ctx_input, prompt_idx, question_idx, QuestionAnswer::Open(text));
+                    set_question_answer(&ctx_input, &event, prompt_idx, question_idx, QuestionAnswer::Open(text));
                 });
                 El::new("div")
                     .class("question")
@@ -436,7 +442,14 @@ fn questionnaire_prompt(ctx: &Ctx, state: &App, prompt_idx: usize, questionnaire
     section.child(El::new("div").class("buttons").child(continue_button))
 }
 
-fn set_question_answer(ctx: &Ctx, prompt_idx: usize, question_idx: usize, answer: QuestionAnswer) {
+/// Records the answer to one question; `event` is the change that gave it.
+fn set_question_answer(
+    ctx: &Ctx,
+    event: &web_sys::Event,
+    prompt_idx: usize,
+    question_idx: usize,
+    answer: QuestionAnswer,
+) {
     let Prompt::Questionnaire(questionnaire) = ctx.prompt(prompt_idx) else { return };
     {
         let mut app = ctx.app.borrow_mut();
@@ -449,7 +462,10 @@ fn set_question_answer(ctx: &Ctx, prompt_idx: usize, question_idx: usize, answer
             *slot = Some(answer);
         }
     }
-    app::save_draft(&ctx.app);
+    match dom::event_element(event) {
+        Some(control) => app::answer_changed(&ctx.app, &control),
+        None => app::save_draft(&ctx.app),
+    }
 }
 
 fn choice_question(
@@ -492,9 +508,10 @@ fn choice_question(
                 } else {
                     ticked.remove(&choice_idx);
                 }
-                set_question_answer(&ctx_change, prompt_idx, question_idx, QuestionAnswer::Checkbox(ticked));
+                set_question_answer(&ctx_change, &event, prompt_idx, question_idx, QuestionAnswer::Checkbox(ticked));
             } else if is_checked {
-                set_question_answer(&ctx_change, prompt_idx, question_idx, QuestionAnswer::Choice(Some(choice_idx)));
+                let answer = QuestionAnswer::Choice(Some(choice_idx));
+                set_question_answer(&ctx_change, &event, prompt_idx, question_idx, answer);
             }
         });
         fieldset = fieldset.child(wrapper);
@@ -632,7 +649,7 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
                     let _ = button.set_attribute("aria-expanded", if folded { "false" } else { "true" });
                 }
             }
-            app::save_draft(&ctx_fold.app);
+            app::answer_changed(&ctx_fold.app, &body_element);
         });
 
     let ctx_search = ctx.clone();
@@ -650,7 +667,7 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
                 table.selected.clear();
             }
             table_results(&ctx_search, &search_key, &results_for_search, &labels_for_search, &title_for_search);
-            app::save_draft(&ctx_search.app);
+            app::answer_changed(&ctx_search.app, &results_for_search);
         },
     );
 
@@ -675,7 +692,7 @@ fn consent_table(ctx: &Ctx, state: &App, key: &str, spec: TableSpec<'_>) -> El {
             table.page_idx = 0;
         }
         table_results(&ctx_size, &size_key, &results_for_size, &labels_for_size, &title_for_size);
-        app::save_draft(&ctx_size.app);
+        app::answer_changed(&ctx_size.app, &results_for_size);
     });
 
     let mut section = El::new("section").class("consent-table").attr("aria-labelledby", &title_id).child(
@@ -954,7 +971,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                     table.log.delete(selected)
                 };
                 table_results(&ctx_delete, &key_delete, &results_delete, &labels_delete, &title_delete);
-                app::save_draft(&ctx_delete.app);
+                app::answer_changed(&ctx_delete.app, &results_delete);
                 let text = ctx_delete.app.borrow().tf("announceDeleted", &[&n_deleted.to_string()]);
                 app::announce(&ctx_delete.app, &text);
             });
@@ -974,7 +991,7 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                     table.log.undo()
                 };
                 table_results(&ctx_undo, &key_undo, &results_undo, &labels_undo, &title_undo);
-                app::save_draft(&ctx_undo.app);
+                app::answer_changed(&ctx_undo.app, &results_undo);
                 let text = ctx_undo.app.borrow().tf("announceRestored", &[&n_restored.to_string()]);
                 app::announce(&ctx_undo.app, &text);
             });
@@ -1010,7 +1027,7 @@ fn page_button(
                 table.page_idx = target;
             }
             table_results(&ctx_page, &key_page, &results_page, &labels_page, &title_page);
-            app::save_draft(&ctx_page.app);
+            app::answer_changed(&ctx_page.app, &results_page);
         },
     )
 }
