@@ -42,11 +42,12 @@ export const BROWSER_SERVICES_OFFLINE = [
 
 /// Launches a persistent headless Chromium context with an unpacked extension.
 /// `proxyPort` routes everything but loopback through a proxy (loopback bypasses it by default).
+/// `netLog` writes Chromium's NetLog there (complete once the browser closed; see `readNetLog`).
 /// Returns `{context, worker, profile, swConsole, close}`; `swConsole` collects the service
 /// worker's console messages from its first run.
 /// `profile`: reuse this profile folder (to restart the browser with its storage) and keep it on
 /// close; by default a fresh one is made and removed.
-export async function launch({ extension = extensionDir, proxyPort, profile: keptProfile } = {}) {
+export async function launch({ extension = extensionDir, proxyPort, profile: keptProfile, netLog } = {}) {
   assert.ok(existsSync(path.join(extension, 'manifest.json')), `no build at ${extension}`);
   const profile = keptProfile ?? tempDir('profile');
   const args = [
@@ -56,6 +57,7 @@ export async function launch({ extension = extensionDir, proxyPort, profile: kep
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
   ];
   if (proxyPort) args.push(`--proxy-server=http://127.0.0.1:${proxyPort}`, ...BROWSER_SERVICES_OFFLINE);
+  if (netLog) args.push(`--log-net-log=${netLog}`);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
@@ -137,6 +139,29 @@ export async function startDevHost({ args = [] } = {}) {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/// The URL requests in a NetLog that `launch({netLog})` wrote, each with who made it. `browserOwn`
+/// requests are the browser's own services (the component updater, account checks): no web
+/// context initiated them ("not an origin") and they belong to no site ("null null"). Every other
+/// request was made for a page or worker: in these tests, an extension context. A navigation the
+/// extension starts (a tab it opens) has no initiator either, but belongs to the site it opens, so
+/// it is never counted as the browser's own.
+export function readNetLog(file) {
+  const log = JSON.parse(readFileSync(file, 'utf8'));
+  const startJob = log.constants.logEventTypes.URL_REQUEST_START_JOB;
+  return log.events
+    .filter((event) => event.type === startJob && event.params?.url)
+    .map(({ params }) => {
+      const initiator = params.initiator ?? 'not an origin';
+      const isolationKey = params.network_isolation_key ?? 'null null';
+      return { url: params.url, initiator, isolationKey, browserOwn: initiator === 'not an origin' && isolationKey === 'null null' };
+    });
+}
+
+/// The host a proxy record names: `host:port` for a CONNECT tunnel, else the absolute URL's.
+export function proxiedHost(record) {
+  return record.method === 'CONNECT' ? record.url.replace(/:\d+$/, '') : new URL(record.url).hostname;
 }
 
 /// A proxy that records every request (absolute-URL requests and CONNECT tunnels) and refuses it.
