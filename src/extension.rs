@@ -26,12 +26,20 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// Development builds go to `dist/extension`, release builds to `dist/release/`, so that switching
-/// between them never rebuilds the other.
-pub fn build(release: bool, host_page_origins: Vec<String>) -> anyhow::Result<port_builder::BuildReport> {
+/// between them never rebuilds the other. `log`: write the build's progress there, not to stderr.
+pub fn build(
+    release: bool,
+    host_page_origins: Vec<String>,
+    log: Option<PathBuf>,
+) -> anyhow::Result<port_builder::BuildReport> {
     let repo_root = repo_root();
     let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
-    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins };
-    let report = port_builder::build(options).context("building the extension failed")?;
+    let failure = match &log {
+        Some(log) => format!("building the extension failed; its log is {}", log.display()),
+        None => "building the extension failed".to_owned(),
+    };
+    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins, log };
+    let report = port_builder::build(options).context(failure)?;
     eprintln!("extension: {}", report.extension_dir.display());
     if let Some(zip) = &report.zip {
         eprintln!("web store zip: {}", zip.display());
@@ -39,9 +47,16 @@ pub fn build(release: bool, host_page_origins: Vec<String>) -> anyhow::Result<po
     Ok(report)
 }
 
+/// The terminal shows what a researcher needs (where donations land, how to inspect and stop the
+/// browser); the build's progress and Chromium's own messages (dozens of dbus errors on a machine
+/// without a session bus) go to log files under `.cache/`, whose paths are printed.
 pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBuf>) -> anyhow::Result<()> {
-    let report = build(false, Vec::new())?;
     let repo_root = repo_root();
+    let logs = repo_root.join(".cache/port-run");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+    let build_log = logs.join("build.log");
+    eprintln!("building the extension (log: {})", build_log.display());
+    let report = build(false, Vec::new(), Some(build_log))?;
     let donation_dir = donation_dir.unwrap_or_else(|| repo_root.join(".cache/dev-host/donations"));
     let host = DevHost::bind(host_port, &donation_dir, crate::dev_host::HostBehaviour::default())?;
     let bridge = serde_json::json!({"kind": "dev-host", "url": host.url()});
@@ -74,7 +89,13 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
         command.arg("--no-sandbox");
     }
     command.arg(&ui_url);
+    let browser_log_path = logs.join("chromium.log");
+    let browser_log = std::fs::File::create(&browser_log_path)
+        .with_context(|| format!("cannot create {}", browser_log_path.display()))?;
+    command.stdout(browser_log.try_clone()?).stderr(browser_log);
     eprintln!("opening {ui_url} in {}", browser.display());
+    eprintln!("browser log: {}", browser_log_path.display());
+    eprintln!("stop: press Ctrl-C here, or close Chromium");
     let mut chromium = command.spawn().with_context(|| format!("cannot start {}", browser.display()))?;
     std::thread::spawn(move || host.serve_forever());
     let status = chromium.wait()?;

@@ -50,7 +50,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         TopCommand::Build(build_args) => {
-            extension::build(build_args.release, build_args.host_page_origins)?;
+            extension::build(build_args.release, build_args.host_page_origins, None)?;
             Ok(ExitCode::SUCCESS)
         }
         TopCommand::Run(run_args) => {

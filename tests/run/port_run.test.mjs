@@ -17,6 +17,7 @@ test('port run builds, starts the dev host and opens the UI with the extension l
   const fakeBrowser = path.join(dir, 'chromium');
   // The stand-in records its arguments and the dev bridge it finds, then exits like a closed browser.
   writeFileSync(fakeBrowser, `#!/bin/sh
+echo '[1201/120000.0:ERROR:bus.cc(407)] Failed to connect to the bus: Could not parse server address' >&2
 printf '%s\\n' "$@" > ${JSON.stringify(argsFile)}
 cp ${JSON.stringify(path.join(extensionDir, 'dev-bridge.json'))} ${JSON.stringify(bridgeFile)}
 `);
@@ -37,6 +38,19 @@ cp ${JSON.stringify(path.join(extensionDir, 'dev-bridge.json'))} ${JSON.stringif
   assert.match(stderr, new RegExp(`donations land in: ${donations.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.deepEqual(JSON.parse(readFileSync(bridgeFile, 'utf8')), { kind: 'dev-host', url: hostUrl });
   assert.equal(readFileSync(path.join(extensionDir, 'dev-bridge.json'), 'utf8'), 'null', 'the build keeps no dead dev host');
+
+  // The terminal shows what a researcher needs; the build's progress and the browser's own
+  // messages go to log files it names.
+  assert.doesNotMatch(stderr, /Failed to connect to the bus/, 'the browser\'s stderr is not in the terminal');
+  assert.doesNotMatch(stderr, /\[build\]|Compiling/, 'the build\'s progress is not in the terminal');
+  const browserLog = stderr.match(/browser log: (\S+)/)?.[1];
+  assert.ok(browserLog, `no browser log printed:\n${stderr}`);
+  assert.match(readFileSync(browserLog, 'utf8'), /Failed to connect to the bus/);
+  const buildLog = stderr.match(/building the extension \(log: (\S+)\)/)?.[1];
+  assert.ok(buildLog, `no build log printed:\n${stderr}`);
+  assert.match(readFileSync(buildLog, 'utf8'), /\[build\] done/);
+  assert.match(stderr, /stop: press Ctrl-C/);
+  assert.match(stderr, /inspect it at http:\/\/127\.0\.0\.1:9222/);
 
   const args = readFileSync(argsFile, 'utf8').trim().split('\n');
   assert.ok(args.includes(`--load-extension=${extensionDir}`), args.join(' '));

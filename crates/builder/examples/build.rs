@@ -5,7 +5,7 @@ fn main() -> std::process::ExitCode {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository");
     let release = std::env::args().any(|argument| argument == "--release");
     let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
-    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins: Vec::new() };
+    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins: Vec::new(), log: None };
     match port_builder::build(options) {
         Ok(report) => {
             println!("{}", report.extension_dir.display());

@@ -115,6 +115,8 @@ pub struct BuildOptions {
     /// Origins of host platforms whose pages may push studies (`externally_connectable`), added to
     /// those `manifest.json` lists, e.g. `https://next.eyra.co/*`.
     pub host_page_origins: Vec<String>,
+    /// Where the build's progress and its tools' output go; `None`: the terminal (stderr).
+    pub log: Option<PathBuf>,
 }
 
 /// What a build did.
@@ -146,16 +148,17 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> BuildE
     move |source| BuildError::Io { context, source }
 }
 
-fn step(name: &str, message: &str) {
-    eprintln!("[build] {name}: {message}");
-}
-
 /// Builds the extension; see the crate doc for the steps.
 pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
     for origin in &options.host_page_origins {
         check_origin_pattern(origin)?;
     }
+    let log = match &options.log {
+        Some(path) => Some(std::fs::File::create(path).map_err(io_error(format!("creating {}", path.display())))?),
+        None => None,
+    };
     let mut builder = Builder {
+        log,
         host_page_origins: options.host_page_origins.clone(),
         repo: options.repo_root.clone(),
         extension: options.out_dir.join("extension"),
@@ -170,11 +173,13 @@ pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
     builder.runtime()?;
     builder.static_files()?;
     let zip = if options.release { Some(builder.zip(&options.out_dir)?) } else { None };
-    step("done", &format!("{} ({} files written)", builder.extension.display(), builder.n_files_written));
+    builder.step("done", &format!("{} ({} files written)", builder.extension.display(), builder.n_files_written));
     Ok(BuildReport { extension_dir: builder.extension, zip, n_files_written: builder.n_files_written })
 }
 
 struct Builder {
+    /// The build log, when the caller asked for one instead of the terminal.
+    log: Option<std::fs::File>,
     host_page_origins: Vec<String>,
     repo: PathBuf,
     extension: PathBuf,
@@ -183,6 +188,27 @@ struct Builder {
 }
 
 impl Builder {
+    fn step(&mut self, name: &str, message: &str) {
+        use std::io::Write;
+        let line = format!("[build] {name}: {message}");
+        match &mut self.log {
+            Some(log) => {
+                let _ = writeln!(log, "{line}");
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    /// Runs a tool of the build, with its output in the build log when there is one.
+    fn run(&mut self, command: &mut Command) -> Result<(), BuildError> {
+        if let Some(log) = &self.log {
+            let stdout = log.try_clone().map_err(io_error("sharing the build log"))?;
+            let stderr = log.try_clone().map_err(io_error("sharing the build log"))?;
+            command.stdout(stdout).stderr(stderr);
+        }
+        run(command)
+    }
+
     fn wasm_crates(&self) -> Vec<&'static str> {
         WASM_CRATES
             .iter()
@@ -196,9 +222,9 @@ impl Builder {
     }
 
     fn wasm(&mut self) -> Result<(), BuildError> {
-        ensure_wasm_target()?;
+        self.ensure_wasm_target()?;
         let crates = self.wasm_crates();
-        step("wasm", &format!("cargo build --target wasm32-unknown-unknown ({})", crates.join(", ")));
+        self.step("wasm", &format!("cargo build --target wasm32-unknown-unknown ({})", crates.join(", ")));
         let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.current_dir(&self.repo).arg("build").arg("--target").arg("wasm32-unknown-unknown");
         if self.release {
@@ -208,7 +234,7 @@ impl Builder {
             command.arg("-p").arg(name);
         }
         command.env("CARGO_TARGET_DIR", self.wasm_target_dir());
-        run(&mut command)
+        self.run(&mut command)
     }
 
     fn bindgen(&mut self) -> Result<(), BuildError> {
@@ -222,10 +248,10 @@ impl Builder {
             // A stamp names the profile, so switching between debug and release rebuilds.
             let stamp = out_dir.join(format!(".{stem}.stamp"));
             if is_newer_or_equal(&output, &input) && std::fs::read_to_string(&stamp).is_ok_and(|text| text == profile) {
-                step("bindgen", &format!("{stem}: up to date"));
+                self.step("bindgen", &format!("{stem}: up to date"));
                 continue;
             }
-            step("bindgen", &format!("{stem}: wasm-bindgen --target web"));
+            self.step("bindgen", &format!("{stem}: wasm-bindgen --target web"));
             let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
             // The library defaults to omitting the `new URL(…_bg.wasm, import.meta.url)` fallback that the CLI
             // emits; our bootstraps call `init()` without arguments and rely on it.
@@ -248,17 +274,19 @@ impl Builder {
     fn wasm_opt(&mut self, wasm: &Path) -> Result<(), BuildError> {
         self.ensure_node_modules()?;
         let wasm_opt = self.repo.join("node_modules").join(".bin").join("wasm-opt");
-        step("wasm-opt", &format!("-Oz {}", wasm.display()));
-        run(Command::new(wasm_opt)
-            .arg("-Oz")
-            .arg("--enable-bulk-memory")
-            .arg("--enable-nontrapping-float-to-int")
-            .arg("--enable-sign-ext")
-            .arg("--enable-reference-types")
-            .arg("--enable-multivalue")
-            .arg(wasm)
-            .arg("-o")
-            .arg(wasm))
+        self.step("wasm-opt", &format!("-Oz {}", wasm.display()));
+        self.run(
+            Command::new(wasm_opt)
+                .arg("-Oz")
+                .arg("--enable-bulk-memory")
+                .arg("--enable-nontrapping-float-to-int")
+                .arg("--enable-sign-ext")
+                .arg("--enable-reference-types")
+                .arg("--enable-multivalue")
+                .arg(wasm)
+                .arg("-o")
+                .arg(wasm),
+        )
     }
 
     fn ensure_node_modules(&mut self) -> Result<(), BuildError> {
@@ -271,13 +299,13 @@ impl Builder {
             return Ok(());
         }
         let subcommand = if self.repo.join("package-lock.json").exists() { "ci" } else { "install" };
-        step("npm", &format!("npm {subcommand}"));
-        run(Command::new("npm").current_dir(&self.repo).args([subcommand, "--no-audit", "--no-fund"]))
+        self.step("npm", &format!("npm {subcommand}"));
+        self.run(Command::new("npm").current_dir(&self.repo).args([subcommand, "--no-audit", "--no-fund"]))
     }
 
     fn npm(&mut self) -> Result<(), BuildError> {
         self.ensure_node_modules()?;
-        step("npm", &format!("pyodide {PYODIDE_VERSION} present"));
+        self.step("npm", &format!("pyodide {PYODIDE_VERSION} present"));
         Ok(())
     }
 
@@ -302,7 +330,7 @@ impl Builder {
         entry["sha256"] = serde_json::Value::String(sha256_hex(&micropip_bytes));
         let lock_text = serde_json::to_string(&lock).expect("a JSON value serialises");
         self.write_if_changed(&target.join("pyodide-lock.json"), lock_text.as_bytes())?;
-        step(
+        self.step(
             "pyodide",
             &format!(
                 "{PYODIDE_VERSION} with {MICROPIP_WHEEL}, lock sha256 patched ({} written)",
@@ -319,19 +347,21 @@ impl Builder {
         if wheel.exists() {
             return Ok(wheel);
         }
-        step("pyodide", "pip download micropip==0.11.1");
+        self.step("pyodide", "pip download micropip==0.11.1");
         let pip = std::env::var("PIP").unwrap_or_else(|_| "pip".into());
-        run(Command::new(pip)
-            .args([
-                "download",
-                "micropip==0.11.1",
-                "--no-deps",
-                "--python-version",
-                "3.14",
-                "--only-binary=:all:",
-                "-d",
-            ])
-            .arg(&cache))?;
+        self.run(
+            Command::new(pip)
+                .args([
+                    "download",
+                    "micropip==0.11.1",
+                    "--no-deps",
+                    "--python-version",
+                    "3.14",
+                    "--only-binary=:all:",
+                    "-d",
+                ])
+                .arg(&cache),
+        )?;
         if !wheel.exists() {
             return Err(BuildError::Invalid(format!("pip did not produce {}", wheel.display())));
         }
@@ -342,7 +372,10 @@ impl Builder {
         let n_before = self.n_files_written;
         let target = self.extension.join("pyodide").join(port_native::RUNTIME_WHEEL_NAME);
         self.write_if_changed(&target, port_native::RUNTIME_WHEEL)?;
-        step("runtime", &format!("{} ({} written)", port_native::RUNTIME_WHEEL_NAME, self.n_files_written - n_before));
+        self.step(
+            "runtime",
+            &format!("{} ({} written)", port_native::RUNTIME_WHEEL_NAME, self.n_files_written - n_before),
+        );
         Ok(())
     }
 
@@ -375,7 +408,7 @@ impl Builder {
         });
         let build_info = serde_json::to_string_pretty(&build_info).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("build.json"), build_info.as_bytes())?;
-        step(
+        self.step(
             "static",
             &format!("extension/, studies/demo, manifest {VERSION} ({} written)", self.n_files_written - n_before),
         );
@@ -385,7 +418,7 @@ impl Builder {
     fn zip(&mut self, out_dir: &Path) -> Result<PathBuf, BuildError> {
         use std::io::Write;
         let zip_path = out_dir.join(format!("port-extension-{VERSION}.zip"));
-        step("zip", &zip_path.display().to_string());
+        self.step("zip", &zip_path.display().to_string());
         let mut files = Vec::new();
         list_files(&self.extension, &mut files).map_err(io_error("listing the extension"))?;
         files.sort();
@@ -460,6 +493,22 @@ impl Builder {
         self.n_files_written += 1;
         Ok(())
     }
+
+    /// Adds the wasm32 target with rustup when the toolchain lacks it.
+    fn ensure_wasm_target(&mut self) -> Result<(), BuildError> {
+        let output =
+            Command::new("rustc").args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).output();
+        let has_target = output
+            .ok()
+            .filter(|output| output.status.success())
+            .and_then(|output| String::from_utf8(output.stdout).ok())
+            .is_some_and(|libdir| Path::new(libdir.trim()).exists());
+        if has_target {
+            return Ok(());
+        }
+        self.step("wasm", "rustup target add wasm32-unknown-unknown");
+        self.run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    }
 }
 
 fn list_files(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -493,22 +542,6 @@ fn run(command: &mut Command) -> Result<(), BuildError> {
         return Err(BuildError::Command { command: description, detail: status.to_string() });
     }
     Ok(())
-}
-
-/// Adds the wasm32 target with rustup when the toolchain lacks it.
-fn ensure_wasm_target() -> Result<(), BuildError> {
-    let output =
-        Command::new("rustc").args(["--print", "target-libdir", "--target", "wasm32-unknown-unknown"]).output();
-    let has_target = output
-        .ok()
-        .filter(|output| output.status.success())
-        .and_then(|output| String::from_utf8(output.stdout).ok())
-        .is_some_and(|libdir| Path::new(libdir.trim()).exists());
-    if has_target {
-        return Ok(());
-    }
-    step("wasm", "rustup target add wasm32-unknown-unknown");
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
 }
 
 #[cfg(test)]
