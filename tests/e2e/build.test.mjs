@@ -82,6 +82,10 @@ test('build: the manifest carries the workspace version and the strict CSP', () 
   assert.equal(manifest.manifest_version, 3);
   assert.equal(manifest.version, workspaceVersion());
   assert.equal(manifest.content_security_policy?.extension_pages, "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'");
-  // No other CSP (e.g. for sandbox pages) loosens it.
-  assert.deepEqual(Object.keys(manifest.content_security_policy), ['extension_pages']);
+  // Study scripts run in the sandbox page: an opaque origin, scripts but no forms, popups,
+  // navigation of the top or same-origin access, and no network but the extension's own files.
+  assert.deepEqual(manifest.sandbox, { pages: ['sandbox.html'] });
+  assert.equal(manifest.content_security_policy?.sandbox,
+    "sandbox allow-scripts; default-src 'none'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src blob:; connect-src 'self'");
+  assert.deepEqual(Object.keys(manifest.content_security_policy), ['extension_pages', 'sandbox']);
 });

@@ -32,7 +32,9 @@ test('release: the Web Store zip has no key, no dev host and no dev bridge', () 
   const origins = JSON.stringify([manifest.externally_connectable ?? {}, manifest.host_permissions ?? []]);
   assert.ok(!origins.includes('127.0.0.1') && !origins.includes('localhost'), `dev origins in release: ${origins}`);
   assert.equal(entries['dev-bridge.json'], 'null');
-  for (const name of ['background.js', 'offscreen.html', 'ui.html', 'worker.js', 'pyodide/pyodide.asm.wasm', 'pyodide/pyodide-lock.json']) {
+  assert.deepEqual(manifest.sandbox, { pages: ['sandbox.html'] }, 'study scripts run in the sandbox page');
+  assert.match(manifest.content_security_policy?.sandbox ?? '', /^sandbox allow-scripts; default-src 'none';/);
+  for (const name of ['background.js', 'offscreen.html', 'ui.html', 'sandbox.html', 'sandbox.js', 'worker.js', 'pyodide/pyodide.js', 'pyodide/pyodide.asm.wasm', 'pyodide/pyodide-lock.json']) {
     assert.ok(name in entries, `${name} missing from the zip`);
   }
   assert.ok(Object.keys(entries).some((name) => /^pyodide\/port-.*\.whl$/.test(name)), 'runtime wheel missing');

@@ -102,7 +102,15 @@ fn add_host_page_origins(manifest: &mut serde_json::Value, origins: &[String]) {
 
 /// Points the background's bridge at a dev host; see `static_files`.
 pub const DEV_BRIDGE_FILE: &str = "dev-bridge.json";
-const PYODIDE_FILES: &[&str] = &["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+/// `pyodide.js` is the classic-script build that the sandbox's worker loads with `importScripts`.
+const PYODIDE_FILES: &[&str] =
+    &["pyodide.js", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+
+/// Crates whose glue is a classic script (`--target no-modules`) rather than an ES module. The
+/// study's worker is a classic `blob:` worker of the sandbox page: its opaque origin may not start
+/// a worker from an extension URL, and a module worker from a `blob:` URL cannot import the
+/// extension's modules (platform-notes: the sandbox spike).
+const CLASSIC_SCRIPT_CRATES: &[&str] = &["port-worker"];
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -246,26 +254,29 @@ impl Builder {
                 self.wasm_target_dir().join("wasm32-unknown-unknown").join(profile).join(format!("{stem}.wasm"));
             let output = out_dir.join(format!("{stem}_bg.wasm"));
             // A stamp names the profile, so switching between debug and release rebuilds.
+            let target = if CLASSIC_SCRIPT_CRATES.contains(&name) { "no-modules" } else { "web" };
+            let stamp_text = format!("{profile} {target}");
             let stamp = out_dir.join(format!(".{stem}.stamp"));
-            if is_newer_or_equal(&output, &input) && std::fs::read_to_string(&stamp).is_ok_and(|text| text == profile) {
+            if is_newer_or_equal(&output, &input)
+                && std::fs::read_to_string(&stamp).is_ok_and(|text| text == stamp_text)
+            {
                 self.step("bindgen", &format!("{stem}: up to date"));
                 continue;
             }
-            self.step("bindgen", &format!("{stem}: wasm-bindgen --target web"));
+            self.step("bindgen", &format!("{stem}: wasm-bindgen --target {target}"));
             let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
             // The library defaults to omitting the `new URL(…_bg.wasm, import.meta.url)` fallback that the CLI
-            // emits; our bootstraps call `init()` without arguments and rely on it.
+            // emits; our module bootstraps call `init()` without arguments and rely on it.
             bindgen.input_path(&input).out_name(&stem).typescript(false).omit_default_module_path(false);
-            bindgen
-                .web(true)
-                .map_err(|error| BuildError::Bindgen { crate_name: stem.clone(), detail: format!("{error:#}") })?;
+            let chosen = if target == "web" { bindgen.web(true) } else { bindgen.no_modules(true) };
+            chosen.map_err(|error| BuildError::Bindgen { crate_name: stem.clone(), detail: format!("{error:#}") })?;
             bindgen
                 .generate(&out_dir)
                 .map_err(|error| BuildError::Bindgen { crate_name: stem.clone(), detail: format!("{error:#}") })?;
             if self.release {
                 self.wasm_opt(&output)?;
             }
-            std::fs::write(&stamp, profile).map_err(io_error("writing a stamp"))?;
+            std::fs::write(&stamp, &stamp_text).map_err(io_error("writing a stamp"))?;
             self.n_files_written += 2;
         }
         Ok(())

@@ -17,14 +17,14 @@ use port_protocol::worker_message::{
 use port_protocol::{DonateResponse, Payload, Text};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
-use web_sys::{BroadcastChannel, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{BroadcastChannel, HtmlIFrameElement, MessageEvent};
 
 /// Everything the offscreen document holds.
 struct Offscreen {
     session_id: String,
     session: Session,
     channel: BroadcastChannel,
-    worker: Worker,
+    sandbox: Sandbox,
     /// What views show; `page_seq` increases with every rendered page.
     view: SessionView,
     /// The `files` array of the answer being processed: the worker gets it with the payload.
@@ -58,6 +58,42 @@ impl Offscreen {
     }
 }
 
+/// The sandbox page (`sandbox.html`, a manifest sandbox page) in an iframe; the worker it starts
+/// runs Pyodide and the study script. It is the trust boundary: what it posts is accepted only from
+/// this frame's window and decoded as untrusted input (`FromWorker`), and it gets only `ToWorker`
+/// messages.
+struct Sandbox {
+    frame: HtmlIFrameElement,
+    /// Resolves when the frame's page has loaded, and so listens: a message posted earlier is lost.
+    loaded: js_sys::Promise,
+}
+
+impl Sandbox {
+    fn embed(document: &web_sys::Document) -> Result<Sandbox, WebError> {
+        let frame: HtmlIFrameElement = document.create_element("iframe")?.unchecked_into();
+        let loaded = js_sys::Promise::new(&mut |resolve, _reject| frame.set_onload(Some(&resolve)));
+        frame.set_src(&runtime::get_url("sandbox.html")?);
+        document.body().ok_or_else(|| WebError("offscreen.html has no body".into()))?.append_child(&frame)?;
+        Ok(Sandbox { frame, loaded })
+    }
+
+    fn post(&self, message: &JsValue) -> Result<(), WebError> {
+        let window = self.frame.content_window().ok_or_else(|| WebError("the sandbox frame has no window".into()))?;
+        // The sandbox's origin is opaque, so no target origin can name it; the frame's window is
+        // ours alone.
+        window.post_message(message, "*")?;
+        Ok(())
+    }
+
+    /// Whether `event` comes from this frame's window (its worker's messages are relayed by it).
+    fn is_source_of(&self, event: &MessageEvent) -> bool {
+        match (event.source(), self.frame.content_window()) {
+            (Some(source), Some(window)) => js_sys::Object::is(&source, &window),
+            _ => false,
+        }
+    }
+}
+
 thread_local! {
     static OFFSCREEN: RefCell<Option<Offscreen>> = const { RefCell::new(None) };
 }
@@ -83,25 +119,15 @@ fn try_start() -> Result<(), WebError> {
     let locale = SessionLocale::from_host_page(parameters.get("locale").as_deref());
 
     let channel = port_web::channel::open(SESSION_CHANNEL, on_view_message)?;
-    let options = WorkerOptions::new();
-    options.set_type(WorkerType::Module);
-    let worker = Worker::new_with_options(&runtime::get_url("worker.js")?, &options)?;
-    let on_worker_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| on_worker_message(event.data()));
-    worker.set_onmessage(Some(on_worker_message.as_ref().unchecked_ref()));
-    on_worker_message.forget();
-    // The worker died or threw outside a run cycle: whatever the session waits for (a page, a
-    // donation, the script) will not come.
-    let on_worker_error = Closure::<dyn Fn(JsValue)>::new(|event: JsValue| {
-        let message = Reflect::get(&event, &"message".into()).ok().and_then(|m| m.as_string());
-        on_script_failure(format!("the worker failed: {}", message.unwrap_or_else(|| "no message".into())));
+    let sandbox = Sandbox::embed(&window.document().ok_or_else(|| WebError("no document".into()))?)?;
+    let on_sandbox_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
+        // Any page could post to this window; only the sandbox frame speaks for the worker.
+        if with_offscreen(|offscreen| offscreen.sandbox.is_source_of(&event)) == Some(true) {
+            on_worker_message(event.data());
+        }
     });
-    worker.set_onerror(Some(on_worker_error.as_ref().unchecked_ref()));
-    on_worker_error.forget();
-    let on_worker_message_error = Closure::<dyn Fn(JsValue)>::new(|_event: JsValue| {
-        on_script_failure("the worker sent a message that cannot be read".into());
-    });
-    worker.set_onmessageerror(Some(on_worker_message_error.as_ref().unchecked_ref()));
-    on_worker_message_error.forget();
+    window.add_event_listener_with_callback("message", on_sandbox_message.as_ref().unchecked_ref())?;
+    on_sandbox_message.forget();
 
     let view = SessionView {
         page_seq: 0,
@@ -118,7 +144,7 @@ fn try_start() -> Result<(), WebError> {
             session_id,
             session: Session::new(SessionConfig::default()),
             channel,
-            worker,
+            sandbox,
             view,
             answer_files: JsValue::UNDEFINED,
             draft_files: JsValue::UNDEFINED,
@@ -179,7 +205,10 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
         script_source,
     };
     let message = to_js(&initialise)?;
-    with_offscreen(|offscreen| offscreen.worker.post_message(&message)).transpose()?;
+    let loaded = with_offscreen(|offscreen| offscreen.sandbox.loaded.clone())
+        .ok_or_else(|| WebError("the session is gone".into()))?;
+    wasm_bindgen_futures::JsFuture::from(loaded).await?;
+    with_offscreen(|offscreen| offscreen.sandbox.post(&message)).transpose()?;
     Ok(())
 }
 
@@ -460,7 +489,7 @@ fn perform_one(action: Action) -> Result<(), WebError> {
                     message
                 }
             };
-            with_offscreen(|offscreen| offscreen.worker.post_message(&message)).transpose()?;
+            with_offscreen(|offscreen| offscreen.sandbox.post(&message)).transpose()?;
         }
         Action::Render(page) => {
             with_offscreen(|offscreen| {

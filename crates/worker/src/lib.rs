@@ -11,7 +11,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync};
 
-#[wasm_bindgen(raw_module = "../pyodide/pyodide.mjs")]
+// Pyodide's classic build (`pyodide.js`), loaded by `worker.js` before this glue, defines the
+// global `loadPyodide`.
+#[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = loadPyodide)]
     fn load_pyodide(options: &JsValue) -> Promise;
@@ -69,8 +71,9 @@ pub fn start() {
     port_web::log::capture_errors(|text| post(&FromWorker::Error { message: text }));
 }
 
-/// Handles one message from the offscreen document. `worker.js` registers the `message` listener
-/// before the wasm is instantiated (messages that arrive earlier would be lost) and calls this.
+/// Handles one message from the offscreen document, relayed by the sandbox page. `worker.js`
+/// registers the `message` listener before the wasm is instantiated (messages that arrive earlier
+/// would be lost) and calls this.
 #[wasm_bindgen]
 pub fn on_message(data: JsValue) {
     wasm_bindgen_futures::spawn_local(async move {
