@@ -208,8 +208,9 @@ pub struct RunArgs {
 
     /// Write each donation to DIR/<key>.json, holding its json_string verbatim.
     ///
-    /// The folder is created. Keys are made safe for file names (characters other than letters,
-    /// digits, `.`, `-` and `_` become `_`). Without --out donations are accepted and summarised.
+    /// The folder is created. A key holds only ASCII letters, digits, `.`, `-` and `_` (the engine
+    /// refuses other donations with status 400); one that starts with `.` gets a `_` in front, so
+    /// no file is hidden. Without --out donations are accepted and summarised.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 

@@ -136,19 +136,28 @@ fn transcript_has_one_line_per_command_and_response() {
 fn donations_without_out_are_accepted_and_summarised() {
     let test_dir = TestDir::new();
     let study =
-        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('key/with slash', [1, 2])\n");
+        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('summary-key', [1, 2])\n");
     run(test_dir.port(&["script", "run", &study, "--auto"]))
         .assert_code(0)
-        .assert_stdout_contains("donation key/with slash: 6 bytes");
+        .assert_stdout_contains("donation summary-key: 6 bytes");
 }
 
 #[test]
-fn donation_key_is_made_safe_for_the_file_name() {
+fn donation_with_an_unsafe_key_is_refused_and_the_script_gets_400() {
     let test_dir = TestDir::new();
-    let study =
-        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('../escape me', {})\n");
-    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"])).assert_code(0);
-    assert_eq!(read_donation(&test_dir.join("out"), "_.._escape_me"), serde_json::json!({}));
+    let study = write_study(
+        &test_dir,
+        "def process(session_id, platform):\n    reply = yield donate('../escape me', {})\n    _ = yield donate('reply', {'success': reply.value.success, 'status': reply.value.status})\n",
+    );
+    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"]))
+        .assert_code(0)
+        .assert_stderr_contains("[error] a donation was refused: the donation key may only hold ASCII letters");
+    assert_eq!(read_donation(&test_dir.join("out"), "reply"), serde_json::json!({"success": false, "status": 400}));
+    let written: Vec<String> = std::fs::read_dir(test_dir.join("out"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["reply.json"]);
 }
 
 #[test]

@@ -16,6 +16,7 @@
 //! [`consent`] (the JSON a consent form donates) and [`autopilot`].
 
 pub mod autopilot;
+mod bounds;
 pub mod consent;
 mod driver;
 mod error_page;

@@ -3,6 +3,7 @@
 use port_protocol::worker_message::{DonateOutcome, DonateQueued};
 use port_protocol::{Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt};
 
+use crate::bounds::{self, LogAdmission, LogBudget};
 use crate::error_page::{self, BadCommand};
 
 /// How a donation is answered to the script.
@@ -89,11 +90,19 @@ pub struct Session {
     /// The page every UI view shows: stays up while the script or host works on the answer.
     current_page: Option<Page>,
     log_buffer: Vec<LogCommand>,
+    /// What this session may still log to the host ([`bounds::MAX_LOG_MESSAGES`], [`bounds::MAX_LOG_BYTES`]).
+    log_budget: LogBudget,
 }
 
 impl Session {
     pub fn new(config: SessionConfig) -> Session {
-        Session { config, state: State::NotStarted, current_page: None, log_buffer: Vec::new() }
+        Session {
+            config,
+            state: State::NotStarted,
+            current_page: None,
+            log_buffer: Vec::new(),
+            log_budget: LogBudget::default(),
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -148,6 +157,17 @@ impl Session {
                 }
             }
             Command::SystemDonate(donation) => {
+                if let Err(bad_key) = bounds::check_donation_key(&donation.key) {
+                    // The key goes to the host as it is, so it must not carry data; the host learns only
+                    // what was wrong with it.
+                    let description = bad_key.describe();
+                    self.push_log(
+                        LogCommand::new(LogLevel::Error, format!("a donation was refused: {description}")),
+                        &mut actions,
+                    );
+                    actions.push(Action::SendToScript(Some(self.refusal(&donation.key, 400, description))));
+                    return Ok(actions);
+                }
                 self.flush_logs(&mut actions);
                 self.state = State::AwaitingHost { donation_key: donation.key.clone() };
                 actions.push(Action::Donate(donation));
@@ -160,7 +180,8 @@ impl Session {
                 actions.push(Action::SendEvent(event.name));
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
-            Command::SystemExit(exit) => {
+            Command::SystemExit(mut exit) => {
+                exit.info = bounds::cut_to_bytes(exit.info, bounds::MAX_EXIT_INFO_BYTES);
                 self.flush_logs(&mut actions);
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
@@ -249,11 +270,35 @@ impl Session {
         actions
     }
 
+    /// The script's answer when the engine does not send its donation: a `PayloadResponse` with
+    /// `status` and `error`, or `PayloadVoid` for a script that speaks upstream feldspar's protocol,
+    /// which has no way to say that a donation failed.
+    fn refusal(&self, key: &str, status: u16, error: &str) -> Payload {
+        match self.config.donate_reply {
+            DonateReplyMode::Response => Payload::Response(DonateResponse {
+                success: false,
+                key: key.to_owned(),
+                status,
+                error: Some(error.to_owned()),
+            }),
+            DonateReplyMode::Legacy => Payload::Void,
+        }
+    }
+
     /// Buffers a log entry; errors flush the buffer at once, the rest at the end of the cycle.
+    /// The message is cut to [`bounds::MAX_LOG_MESSAGE_BYTES`], and `json_string` (what mono parses)
+    /// is rebuilt from the level and the cut message, so it cannot carry anything the message does
+    /// not. Past the session's log budget, entries are dropped after one line that says so.
     fn push_log(&mut self, log: LogCommand, actions: &mut Vec<Action>) {
         if log.level < self.config.min_log_level {
             return;
         }
+        let log = LogCommand::new(log.level, bounds::cut_to_bytes(log.message, bounds::MAX_LOG_MESSAGE_BYTES));
+        let log = match self.log_budget.admit(log.message.len()) {
+            LogAdmission::Send => log,
+            LogAdmission::LimitReached => LogCommand::new(LogLevel::Warn, bounds::log_limit_reached()),
+            LogAdmission::Drop => return,
+        };
         let is_error = log.level == LogLevel::Error;
         self.log_buffer.push(log);
         if is_error {
@@ -476,6 +521,51 @@ mod tests {
     }
 
     #[test]
+    fn donate_with_a_bad_key_is_refused_with_400_and_a_log_without_the_key() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"../jan@example.org","json_string":"[1]"}
+            script> {"__type__":"CommandSystemDonate","key":"","json_string":"[1]"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"../jan@example.org","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key may only hold ASCII letters, digits, '-', '_' and '.']
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"../jan@example.org","status":400,"error":"the donation key may only hold ASCII letters, digits, '-', '_' and '.'"}}
+                script -> {"__type__":"CommandSystemDonate","key":"","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key is empty]
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"","status":400,"error":"the donation key is empty"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_with_a_bad_key_in_legacy_mode_answers_payload_void() {
+        check_with(
+            SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"a b","json_string":"[1]"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"a b","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key may only hold ASCII letters, digits, '-', '_' and '.']
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
     fn logs_are_buffered_until_the_cycle_ends_and_errors_flush_at_once() {
         check(
             &format!(
@@ -663,6 +753,174 @@ mod tests {
     }
 }
 
+/// Tests of the bounds on what reaches the host besides donations. Their transcripts are long, so
+/// the trace is compacted: a run of one character longer than 8 becomes `<x×n>`, and a block of up
+/// to three lines that repeats is shown once, followed by `… ×n`.
+#[cfg(test)]
+mod bounds_tests {
+    use expect_test::{Expect, expect};
+
+    use crate::test_support::fakes_from_transcript;
+    use crate::{SessionConfig, run};
+
+    #[track_caller]
+    fn check(transcript: &str, expect: Expect) {
+        let (mut script, mut world, trace) = fakes_from_transcript(transcript);
+        let outcome = run(&mut script, &mut world, SessionConfig::default());
+        trace.push(format!("outcome: {outcome:?}"));
+        let lines: Vec<String> = trace.text().lines().map(compact_runs).collect();
+        let compacted: String = compact_repeats(&lines).iter().map(|line| format!("{line}\n")).collect();
+        expect.assert_eq(&compacted);
+    }
+
+    fn compact_runs(line: &str) -> String {
+        let mut compacted = String::new();
+        let mut characters = line.chars().peekable();
+        while let Some(character) = characters.next() {
+            let mut n_repeats = 1;
+            while characters.peek() == Some(&character) {
+                characters.next();
+                n_repeats += 1;
+            }
+            if n_repeats > 8 {
+                compacted.push_str(&format!("<{character}×{n_repeats}>"));
+            } else {
+                compacted.extend(std::iter::repeat_n(character, n_repeats));
+            }
+        }
+        compacted
+    }
+
+    fn compact_repeats(lines: &[String]) -> Vec<String> {
+        let mut compacted = Vec::new();
+        let mut line_idx = 0;
+        'lines: while line_idx < lines.len() {
+            for block_len in 1..=3 {
+                let block = &lines[line_idx..(line_idx + block_len).min(lines.len())];
+                let mut n_blocks = 1;
+                while lines.get(line_idx + n_blocks * block_len..line_idx + (n_blocks + 1) * block_len) == Some(block) {
+                    n_blocks += 1;
+                }
+                if n_blocks > 1 {
+                    compacted.extend(block.iter().cloned());
+                    compacted.push(format!("… ×{n_blocks}"));
+                    line_idx += n_blocks * block_len;
+                    continue 'lines;
+                }
+            }
+            compacted.push(lines[line_idx].clone());
+            line_idx += 1;
+        }
+        compacted
+    }
+
+    fn log(level: &str, message: &str) -> String {
+        format!(
+            r#"script> {{"__type__":"CommandSystemLog","level":"{level}","message":"{message}","json_string":"{{}}"}}"#
+        )
+    }
+
+    const EXIT: &str = r#"script> {"__type__":"CommandSystemExit","code":0,"info":""}"#;
+
+    #[test]
+    fn log_message_longer_than_1_kib_is_cut_with_a_marker() {
+        check(
+            &format!("{}\n{EXIT}", log("info", &"x".repeat(2000))),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"info","message":"<x×2000>","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: <x×1015>… [cut]]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_past_1000_messages_are_dropped_after_one_notice() {
+        let logs: Vec<String> = (0..1002).map(|_| log("error", "step")).collect();
+        check(
+            &format!("{}\n{EXIT}", logs.join("\n")),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"step","json_string":"{}"}
+                host <- logs [error: step]
+                script <- {"__type__":"PayloadVoid"}
+                … ×1000
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"step","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                … ×2
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the log limit of this session was reached (1000 messages or 256 KiB); later log messages are dropped]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_past_256_kib_are_dropped_after_one_notice() {
+        let logs: Vec<String> = (0..258).map(|_| log("error", &"x".repeat(1024))).collect();
+        check(
+            &format!("{}\n{EXIT}", logs.join("\n")),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"<x×1024>","json_string":"{}"}
+                host <- logs [error: <x×1024>]
+                script <- {"__type__":"PayloadVoid"}
+                … ×256
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"<x×1024>","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                … ×2
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the log limit of this session was reached (1000 messages or 256 KiB); later log messages are dropped]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donation_key_longer_than_200_characters_is_refused() {
+        check(
+            &format!(
+                r#"script> {{"__type__":"CommandSystemDonate","key":"{}","json_string":"[1]"}}
+                {EXIT}"#,
+                "k".repeat(201)
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"<k×201>","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key is longer than 200 characters]
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"<k×201>","status":400,"error":"the donation key is longer than 200 characters"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn exit_info_longer_than_1_kib_is_cut_with_a_marker() {
+        check(
+            &format!(r#"script> {{"__type__":"CommandSystemExit","code":1,"info":"{}"}}"#, "i".repeat(5000)),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemExit","code":1,"info":"<i×5000>"}
+                host <- exit 1 "<i×1015>… [cut]"
+                outcome: Ok(Exited { code: 1, info: "<i×1015>… [cut]" })
+            "#]],
+        );
+    }
+}
+
 /// Tests of the session's state, which the UI re-attaches to.
 #[cfg(test)]
 mod state_tests {
@@ -816,6 +1074,26 @@ mod state_tests {
         assert_eq!(SessionLocale::from_host_page(Some(" ")).get(), None);
         assert_eq!(locale_for_browser_language("NL_be"), "nl");
         assert_eq!(locale_for_browser_language("de-DE"), "en");
+    }
+
+    #[test]
+    fn log_json_string_is_rebuilt_from_the_level_and_the_cut_message() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        let long_message = "m".repeat(3000);
+        let log = serde_json::json!({
+            "__type__": "CommandSystemLog", "level": "error", "message": long_message,
+            "json_string": serde_json::json!({"level": "error", "message": "secret".repeat(1000)}).to_string(),
+        });
+        let actions = session.on_script_output(Ok(log.to_string())).unwrap();
+        let [Action::SendLogs(entries), Action::SendToScript(Some(Payload::Void))] = actions.as_slice() else {
+            panic!("an error log goes out at once: {actions:?}")
+        };
+        let [entry] = entries.as_slice() else { panic!("one entry: {entries:?}") };
+        assert_eq!(entry.message.len(), 1024);
+        assert!(entry.message.ends_with("… [cut]"), "{}", entry.message);
+        let sent: serde_json::Value = serde_json::from_str(entry.json_string.as_deref().unwrap()).unwrap();
+        assert_eq!(sent, serde_json::json!({"level": "error", "message": entry.message}));
     }
 
     #[test]
