@@ -176,8 +176,16 @@ impl Session {
                 self.push_log(log, &mut actions);
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
-            Command::SystemEvent(event) => {
-                actions.push(Action::SendEvent(event.name));
+            Command::SystemEvent(_) => {
+                // Events are the runtime's own (`initialized`, sent by `start`). Forwarded, a script's
+                // event name would be a channel to the host that neither consent nor a bound covers.
+                self.push_log(
+                    LogCommand::new(
+                        LogLevel::Warn,
+                        "the script sent a CommandSystemEvent, which only the runtime sends; it was not forwarded",
+                    ),
+                    &mut actions,
+                );
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
             Command::SystemExit(mut exit) => {
@@ -559,6 +567,26 @@ mod tests {
                 host <- logs [error: a donation was refused: the donation key may only hold ASCII letters, digits, '-', '_' and '.']
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn event_from_the_script_is_not_forwarded_to_the_host() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemEvent","name":"jan@example.org"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemEvent","name":"jan@example.org"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the script sent a CommandSystemEvent, which only the runtime sends; it was not forwarded]
                 host <- exit 0 ""
                 outcome: Ok(Exited { code: 0, info: "" })
             "#]],
