@@ -75,6 +75,10 @@ impl World for TerminalWorld {
         Ok(answer)
     }
 
+    fn review_donation(&mut self, _donation: &DonateCommand, page: &Page) -> Result<Payload, WorldError> {
+        self.answer(page)
+    }
+
     fn donate(&mut self, donation: &DonateCommand) -> Option<DonateResponse> {
         Some(self.write_donation(donation))
     }

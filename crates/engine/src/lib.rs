@@ -28,6 +28,6 @@ pub mod test_support;
 
 pub use driver::{RunError, RunOutcome, Script, ScriptError, World, WorldError, run};
 pub use session::{
-    Action, DEFAULT_LOCALE, DonateAnswer, DonateReplyMode, SESSION_LOCALES, Session, SessionConfig, SessionError,
-    SessionLocale, State, donate_answer, locale_for_browser_language,
+    Action, DEFAULT_LOCALE, DonateAnswer, DonateReplyMode, PendingAnswer, SESSION_LOCALES, Session, SessionConfig,
+    SessionError, SessionLocale, State, donate_answer, locale_for_browser_language,
 };

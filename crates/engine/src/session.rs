@@ -73,6 +73,10 @@ pub enum PendingAnswer {
     /// The engine's page about a command it could not handle: OK resumes the script with
     /// `PayloadVoid`, cancel ends the study.
     ContinueAfterBadCommand,
+    /// The engine's review page for a donation the consent ledger did not find among the
+    /// participant's answers. "Send" hands it to the host; any other answer declines it, and the
+    /// script gets `PayloadResponse` 403.
+    ReviewDonation { donation: DonateCommand },
 }
 
 /// A call that does not fit the session's state. The session is unchanged and survives it.
@@ -225,6 +229,29 @@ impl Session {
                 self.flush_logs(&mut actions);
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
+            }
+            (PendingAnswer::ReviewDonation { donation }, Payload::True) => {
+                self.state = State::AwaitingHost { donation_key: donation.key.clone() };
+                actions.push(Action::Donate(donation));
+            }
+            (PendingAnswer::ReviewDonation { donation }, _) => {
+                // The size only: the key may carry data as well as the content.
+                self.push_log(
+                    LogCommand::new(
+                        LogLevel::Info,
+                        format!(
+                            "a donation was declined by the participant at review ({} bytes)",
+                            donation.json_string.len()
+                        ),
+                    ),
+                    &mut actions,
+                );
+                self.state = State::AwaitingScript;
+                actions.push(Action::SendToScript(Some(self.refusal(
+                    &donation.key,
+                    403,
+                    "declined by the participant",
+                ))));
             }
         }
         Ok(actions)
