@@ -174,7 +174,8 @@ pub struct RunArgs {
     /// Answer every page like a participant who agrees to everything.
     ///
     /// File prompts get the --file paths in order (then "no file"), confirms OK, radios the first
-    /// item, consent forms every row, questionnaires no answers.
+    /// item, consent forms every row, questionnaires no answers. A donation that needs the
+    /// participant's review (it is not verbatim one of their answers) is sent.
     #[arg(long, group = "answers_source")]
     pub auto: bool,
 
@@ -183,7 +184,10 @@ pub struct RunArgs {
     /// Each entry is a payload as the protocol spells it, e.g. `{"__type__":"PayloadTrue","value":true}`.
     /// A file may be given by path: `{"__type__":"PayloadFile","value":"path/to.zip"}`; a relative
     /// path is taken from the answers file's folder, or else from the current folder. Progress
-    /// pages are answered by the engine and take no entry. Running out of answers is an error.
+    /// pages are answered by the engine and take no entry. A donation that is not verbatim one of
+    /// the answers shows the participant a review page first, which takes the next entry like any
+    /// page: `{"__type__":"PayloadTrue","value":true}` sends the donation, anything else does not.
+    /// A donation of an answer as it is takes no entry. Running out of answers is an error.
     #[arg(long, value_name = "FILE.json", group = "answers_source")]
     pub answers: Option<PathBuf>,
 

@@ -49,7 +49,9 @@ fn answers_file_answers_pages_in_order_and_resolves_file_paths() {
     test_dir.write("data/upload.zip", "PK\u{3}\u{4}rest");
     test_dir.write(
         "answers.json",
-        r#"[{"__type__":"PayloadFile","value":"data/upload.zip"},{"__type__":"PayloadString","value":"B"}]"#,
+        // Both donations are built by the script, not answers: each needs a review, which takes an entry.
+        r#"[{"__type__":"PayloadFile","value":"data/upload.zip"},{"__type__":"PayloadString","value":"B"},
+            {"__type__":"PayloadTrue","value":true},{"__type__":"PayloadTrue","value":true}]"#,
     );
     run(test_dir.port(&["script", "run", &study, "--answers", "answers.json", "--session", "5", "--out", "out"]))
         .assert_code(0);
@@ -81,7 +83,8 @@ fn legacy_donate_makes_the_script_see_payload_void() {
     test_dir.write("upload.zip", "PK");
     test_dir.write(
         "answers.json",
-        r#"[{"__type__":"PayloadFile","value":"upload.zip"},{"__type__":"PayloadString","value":"A"}]"#,
+        r#"[{"__type__":"PayloadFile","value":"upload.zip"},{"__type__":"PayloadString","value":"A"},
+            {"__type__":"PayloadTrue","value":true},{"__type__":"PayloadTrue","value":true}]"#,
     );
     run(test_dir.port(&[
         "script",

@@ -5,6 +5,8 @@ use port_protocol::{Command, DonateCommand, DonateResponse, ExitCommand, LogComm
 
 use crate::bounds::{self, LogAdmission, LogBudget};
 use crate::error_page::{self, BadCommand};
+use crate::ledger::ConsentLedger;
+use crate::review_page;
 
 /// How a donation is answered to the script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,6 +98,8 @@ pub struct Session {
     log_buffer: Vec<LogCommand>,
     /// What this session may still log to the host ([`bounds::MAX_LOG_MESSAGES`], [`bounds::MAX_LOG_BYTES`]).
     log_budget: LogBudget,
+    /// The participant's answers to the script's pages: a donation of one of them needs no review.
+    ledger: ConsentLedger,
 }
 
 impl Session {
@@ -106,6 +110,7 @@ impl Session {
             current_page: None,
             log_buffer: Vec::new(),
             log_budget: LogBudget::default(),
+            ledger: ConsentLedger::default(),
         }
     }
 
@@ -160,22 +165,7 @@ impl Session {
                     self.state = State::AwaitingUi { page: render.page, pending: PendingAnswer::Script };
                 }
             }
-            Command::SystemDonate(donation) => {
-                if let Err(bad_key) = bounds::check_donation_key(&donation.key) {
-                    // The key goes to the host as it is, so it must not carry data; the host learns only
-                    // what was wrong with it.
-                    let description = bad_key.describe();
-                    self.push_log(
-                        LogCommand::new(LogLevel::Error, format!("a donation was refused: {description}")),
-                        &mut actions,
-                    );
-                    actions.push(Action::SendToScript(Some(self.refusal(&donation.key, 400, description))));
-                    return Ok(actions);
-                }
-                self.flush_logs(&mut actions);
-                self.state = State::AwaitingHost { donation_key: donation.key.clone() };
-                actions.push(Action::Donate(donation));
-            }
+            Command::SystemDonate(donation) => self.on_donation(donation, &mut actions),
             Command::SystemLog(log) => {
                 self.push_log(log, &mut actions);
                 actions.push(Action::SendToScript(Some(Payload::Void)));
@@ -209,13 +199,19 @@ impl Session {
     /// The participant's answer to the page on screen. Only the first answer counts; a second one
     /// (a double click, a second view) is an error the caller may ignore.
     pub fn on_ui_answer(&mut self, answer: Payload) -> Result<Vec<Action>, SessionError> {
-        let State::AwaitingUi { pending, .. } = &self.state else {
-            return Err(self.unexpected("a UI answer"));
+        // Taken out, not cloned: a review holds the whole donation.
+        let (page, pending) = match std::mem::replace(&mut self.state, State::AwaitingScript) {
+            State::AwaitingUi { page, pending } => (page, pending),
+            other => {
+                self.state = other;
+                return Err(self.unexpected("a UI answer"));
+            }
         };
-        let pending = pending.clone();
         let mut actions = Vec::new();
         match (pending, answer) {
             (PendingAnswer::Script, answer) => {
+                // The trusted UI gave this answer on a page the participant saw: its data may leave.
+                self.ledger.record(&answer);
                 self.state = State::AwaitingScript;
                 actions.push(Action::SendToScript(Some(answer)));
             }
@@ -230,7 +226,7 @@ impl Session {
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
             }
-            (PendingAnswer::ReviewDonation { donation }, Payload::True) => {
+            (PendingAnswer::ReviewDonation { donation }, answer) if review_page::is_send(&page, &answer) => {
                 self.state = State::AwaitingHost { donation_key: donation.key.clone() };
                 actions.push(Action::Donate(donation));
             }
@@ -303,6 +299,29 @@ impl Session {
         self.state = State::Crashed { page: page.clone() };
         actions.push(Action::Render(page));
         actions
+    }
+
+    /// A donation the script yields: refused for a bad key, sent when the consent ledger admits it,
+    /// else shown to the participant on the review page first.
+    fn on_donation(&mut self, donation: DonateCommand, actions: &mut Vec<Action>) {
+        if let Err(bad_key) = bounds::check_donation_key(&donation.key) {
+            // The key goes to the host as it is, so it must not carry data; the host learns only what
+            // was wrong with it.
+            let description = bad_key.describe();
+            self.push_log(LogCommand::new(LogLevel::Error, format!("a donation was refused: {description}")), actions);
+            actions.push(Action::SendToScript(Some(self.refusal(&donation.key, 400, description))));
+            return;
+        }
+        self.flush_logs(actions);
+        if self.ledger.admits(&donation) {
+            self.state = State::AwaitingHost { donation_key: donation.key.clone() };
+            actions.push(Action::Donate(donation));
+            return;
+        }
+        let page = review_page::review_page(&donation);
+        self.current_page = Some(page.clone());
+        self.state = State::AwaitingUi { page: page.clone(), pending: PendingAnswer::ReviewDonation { donation } };
+        actions.push(Action::Render(page));
     }
 
     /// The script's answer when the engine does not send its donation: a `PayloadResponse` with
@@ -492,15 +511,15 @@ mod tests {
     fn donate_answers_payload_response() {
         check(
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+            script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
             host> {"success":false,"key":"1-demo","status":503,"error":"down"}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
-                host <- donate 1-demo [1]
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
+                host <- donate 1-demo {"status": "data_submission declined"}
                 host -> DonateResponse { success: false, key: "1-demo", status: 503, error: Some("down") }
                 script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-demo","status":503,"error":"down"}}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -515,15 +534,15 @@ mod tests {
         check_with(
             SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
             host> {"success":true,"key":"k","status":200}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
-                host <- donate k {}
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
+                host <- donate k {"status": "data_submission declined"}
                 host -> DonateResponse { success: true, key: "k", status: 200, error: None }
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -537,15 +556,15 @@ mod tests {
     fn donate_bridge_without_result_answers_payload_void() {
         check(
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
             host> none
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
-                host <- donate k {}
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
+                host <- donate k {"status": "data_submission declined"}
                 host -> none
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -614,6 +633,284 @@ mod tests {
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
                 host <- logs [warn: the script sent a CommandSystemEvent, which only the runtime sends; it was not forwarded]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    /// A consent form with one table `t` of one row `{"c": "v"}`; its donate answer is `CONSENT_ANSWER`.
+    const CONSENT_PAGE: &str = r#"{"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}"#;
+    const CONSENT_ANSWER: &str =
+        r#"{"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}"#;
+    const EXIT: &str = r#"{"__type__":"CommandSystemExit","code":0,"info":""}"#;
+
+    #[test]
+    fn ledger_consent_answer_donated_verbatim_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_radio_answer_donated_verbatim_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandUIRender","page":{{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{{"__type__":"PropsUIHeader","title":"Pick"}},"body":[{{"__type__":"PropsUIPromptRadioInput","title":"t","description":"d","items":[{{"id":1,"value":"Everything"}}]}}]}}}}
+                ui> {{"__type__":"PayloadString","value":"Everything"}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-choice","json_string":"Everything"}}
+                host> {{"success":true,"key":"1-choice","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Pick"},"body":[{"__type__":"PropsUIPromptRadioInput","title":"t","description":"d","items":[{"id":1,"value":"Everything"}]}]}}
+                ui <- PropsUIPageDataSubmission "Pick" [PropsUIPromptRadioInput]
+                ui -> {"__type__":"PayloadString","value":"Everything"}
+                script <- {"__type__":"PayloadString","value":"Everything"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-choice","json_string":"Everything"}
+                host <- donate 1-choice Everything
+                host -> DonateResponse { success: true, key: "1-choice", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-choice","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_modified_consent_answer_needs_review() {
+        // The answer with one more field, e.g. a timestamp the script added.
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\",\"at\":\"2024\"}}]"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\",\"at\":\"2024\"}]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-demo (55 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0","at":"2024"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_data_never_shown_needs_review_and_send_donates_it() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"{{\"email\":\"jan@example.org\"}}"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-secret","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"{\"email\":\"jan@example.org\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (27 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-secret {"email":"jan@example.org"}
+                host -> DonateResponse { success: true, key: "1-secret", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-secret","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_send_button_of_the_real_ui_donates() {
+        // What the UI answers when "Send" is pressed: the review form's donate answer, unchanged.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}}
+                ui> {{"__type__":"PayloadJSON","value":"[{{\"port-review\":[{{\"field\":\"[0]\",\"value\":\"1\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-secret","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (3 bytes)
+                ui -> {"__type__":"PayloadJSON","value":"[{\"port-review\":[{\"field\":\"[0]\",\"value\":\"1\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-secret [1]
+                host -> DonateResponse { success: true, key: "1-secret", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-secret","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_dont_send_answers_403_and_logs_only_the_size() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{{\"email\":\"jan@example.org\"}}"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{\"email\":\"jan@example.org\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation jan-example-org (27 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"jan-example-org","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (27 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_answered_with_anything_else_is_dont_send() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}}
+                ui> {{"__type__":"PayloadJSON","value":"[{{\"port-review\":[],\"deleted row count\":\"1\"}}]"}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (3 bytes)
+                ui -> {"__type__":"PayloadJSON","value":"[{\"port-review\":[],\"deleted row count\":\"1\"}]"}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-secret","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (3 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_decline_record_of_the_runtime_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{{\"status\": \"data_submission declined\"}}"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadFalse","value":false}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
+                host <- donate 1-demo {"status": "data_submission declined"}
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_sending_after_review_approves_nothing_for_later_donations() {
+        // The participant approved one donation, not its content: the same content again is asked
+        // about again.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-a","json_string":"[2]"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-a","status":200}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-b","json_string":"[2]"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-a","json_string":"[2]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-a (3 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-a [2]
+                host -> DonateResponse { success: true, key: "1-a", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-a","status":200}}
+                script -> {"__type__":"CommandSystemDonate","key":"1-b","json_string":"[2]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-b (3 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-b","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (3 bytes)]
                 host <- exit 0 ""
                 outcome: Ok(Exited { code: 0, info: "" })
             "#]],
@@ -1023,7 +1320,8 @@ mod state_tests {
         assert!(session.on_host_reply(None).is_err());
     }
 
-    const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}"#;
+    /// The decline record: it leaves without review, so these tests are about the host alone.
+    const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}"#;
 
     #[test]
     fn runtime_failure_while_page_is_up_crashes() {
