@@ -145,10 +145,11 @@ fn parse_failures(text: &str) -> Result<(u16, u32), String> {
 pub enum ScriptCommand {
     /// Run a study script in the terminal, answering its pages automatically or from a file.
     ///
-    /// Pages are printed briefly to stderr, logs as `[level] message`. Donations are written to
-    /// `--out DIR` or summarised. The exit status is 0 only when the script ends with exit code 0;
-    /// it is 1 when the script exits otherwise, its runtime fails or a page cannot be answered,
-    /// and 2 when the arguments are wrong.
+    /// Pages are printed briefly to stderr, logs as `[level] message`, and `review: …` for each
+    /// donation the participant has to review. Donations are written to `--out DIR` or summarised.
+    /// The exit status is 0 only when the script ends with exit code 0; it is 1 when the script
+    /// exits otherwise, its runtime fails or a page cannot be answered, 2 when the arguments are
+    /// wrong, and 3 when --fail-on-review stopped the run.
     Run(RunArgs),
 }
 
@@ -221,7 +222,9 @@ pub struct RunArgs {
     /// Record every command and response as JSON lines.
     ///
     /// Each line is `{"dir":"command","value":<command>}` or `{"dir":"response","value":<payload>}`;
-    /// a command that is not JSON is recorded as a string.
+    /// a command that is not JSON is recorded as a string. A donation review adds
+    /// `{"dir":"review","value":{"key":…,"size":<bytes>,"answer":<payload type>}}` between the
+    /// donation and its response.
     #[arg(long, value_name = "FILE.jsonl")]
     pub transcript: Option<PathBuf>,
 
@@ -230,6 +233,15 @@ pub struct RunArgs {
     /// By default a donation is answered with D3I's PayloadResponse{success, key, status}.
     #[arg(long)]
     pub legacy_donate: bool,
+
+    /// Fail with exit status 3 when a donation would need the participant's review.
+    ///
+    /// A donation that is not verbatim one of the participant's answers (what a consent form,
+    /// questionnaire or radio answered) is shown to the participant before it is sent. With this
+    /// flag the run stops at the first such donation instead, so you can check that a study's flow
+    /// donates its answers as they are and never shows that review.
+    #[arg(long)]
+    pub fail_on_review: bool,
 }
 
 #[cfg(test)]
@@ -318,6 +330,13 @@ mod tests {
     fn legacy_donate_defaults_to_off() {
         assert!(!parse_run(&["s.py"]).legacy_donate);
         assert!(parse_run(&["s.py", "--legacy-donate"]).legacy_donate);
+    }
+
+    #[test]
+    fn fail_on_review_defaults_to_off() {
+        assert!(!parse_run(&["s.py", "--auto"]).fail_on_review);
+        assert!(parse_run(&["s.py", "--auto", "--fail-on-review"]).fail_on_review);
+        assert!(parse_run(&["s.py", "--answers", "a.json", "--fail-on-review"]).fail_on_review);
     }
 
     #[track_caller]
