@@ -226,12 +226,18 @@ impl ReviewRows {
                 self.n_values
             ));
         }
-        if self.n_shortened > 0 {
-            en.push(format!("{} long entries are shortened here (…); they would be sent in full.", self.n_shortened));
-            nl.push(format!(
-                "{} lange items zijn hier ingekort (…); ze zouden volledig verstuurd worden.",
-                self.n_shortened
-            ));
+        match self.n_shortened {
+            0 => {}
+            1 => {
+                en.push("One long entry is shortened here (…); it would be sent in full.".to_owned());
+                nl.push("Eén lang item is hier ingekort (…); het zou volledig verstuurd worden.".to_owned());
+            }
+            n_shortened => {
+                en.push(format!("{n_shortened} long entries are shortened here (…); they would be sent in full."));
+                nl.push(format!(
+                    "{n_shortened} lange items zijn hier ingekort (…); ze zouden volledig verstuurd worden."
+                ));
+            }
         }
         Text::en_nl(&en.join(" "), &nl.join(" "))
     }
@@ -362,7 +368,7 @@ mod tests {
         let data = consent::TableData::parse(&table.id, &table.data_frame).unwrap();
         assert_eq!(data.rows[0][1].chars().count(), MAX_ENTRY_CHARS + 1, "cut, with an ellipsis");
         assert_eq!(data.rows[1], ["short", "s"]);
-        expect!["Everything the study would send, value by value. 1 long entries are shortened here (…); they would be sent in full."]
+        expect!["Everything the study would send, value by value. One long entry is shortened here (…); it would be sent in full."]
         .assert_eq(table.description.as_ref().unwrap().resolve("en"));
     }
 
