@@ -98,7 +98,8 @@ pub struct Session {
     log_buffer: Vec<LogCommand>,
     /// What this session may still log to the host ([`bounds::MAX_LOG_MESSAGES`], [`bounds::MAX_LOG_BYTES`]).
     log_budget: LogBudget,
-    /// The participant's answers to the script's pages: a donation of one of them needs no review.
+    /// The participant's answers to the script's pages: a donation of one of them needs no review,
+    /// once per answer.
     ledger: ConsentLedger,
 }
 
@@ -313,7 +314,7 @@ impl Session {
             return;
         }
         self.flush_logs(actions);
-        if self.ledger.admits(&donation) {
+        if self.ledger.admit(&donation) {
             self.state = State::AwaitingHost { donation_key: donation.key.clone() };
             actions.push(Action::Donate(donation));
             return;
@@ -511,15 +512,19 @@ mod tests {
     fn donate_answers_payload_response() {
         check(
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
+            script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> {"success":false,"key":"1-demo","status":503,"error":"down"}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
-                host <- donate 1-demo {"status": "data_submission declined"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-demo (3 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-demo [1]
                 host -> DonateResponse { success: false, key: "1-demo", status: 503, error: Some("down") }
                 script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-demo","status":503,"error":"down"}}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -534,15 +539,19 @@ mod tests {
         check_with(
             SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> {"success":true,"key":"k","status":200}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
-                host <- donate k {"status": "data_submission declined"}
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation k (2 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate k {}
                 host -> DonateResponse { success: true, key: "k", status: 200, error: None }
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -556,15 +565,19 @@ mod tests {
     fn donate_bridge_without_result_answers_payload_void() {
         check(
             r#"
-            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
+            script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> none
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
             expect![[r#"
                 host <- event initialized
                 script <- start
-                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{\"status\": \"data_submission declined\"}"}
-                host <- donate k {"status": "data_submission declined"}
+                script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation k (2 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate k {}
                 host -> none
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
@@ -873,6 +886,71 @@ mod tests {
                 host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
                 script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_decline_record_without_a_decline_needs_review() {
+        // Else a script could send it again and again, under keys that spell out participant data.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{{\"status\": \"data_submission declined\"}}"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{\"status\": \"data_submission declined\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation jan-example-org (38 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"jan-example-org","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (38 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_answer_lets_one_donation_through_and_a_repeat_needs_review() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-again","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemDonate","key":"1-again","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-again (43 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-again","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (43 bytes)]
                 host <- exit 0 ""
                 outcome: Ok(Exited { code: 0, info: "" })
             "#]],
@@ -1320,8 +1398,17 @@ mod state_tests {
         assert!(session.on_host_reply(None).is_err());
     }
 
-    /// The decline record: it leaves without review, so these tests are about the host alone.
-    const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}"#;
+    const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}"#;
+
+    /// A session whose donation the participant sent from the review page: it waits for the host.
+    fn session_awaiting_host() -> Session {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(DONATE.into())).unwrap();
+        session.on_ui_answer(Payload::True).unwrap();
+        assert!(matches!(session.state(), State::AwaitingHost { .. }));
+        session
+    }
 
     #[test]
     fn runtime_failure_while_page_is_up_crashes() {
@@ -1334,9 +1421,7 @@ mod state_tests {
 
     #[test]
     fn runtime_failure_while_donation_is_pending_crashes() {
-        let mut session = Session::new(SessionConfig::default());
-        session.start().unwrap();
-        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let mut session = session_awaiting_host();
         let actions = session.on_runtime_failure("worker died".into()).unwrap();
         assert!(matches!(session.state(), State::Crashed { .. }));
         assert!(actions.iter().any(|action| matches!(action, Action::Render(_))));
@@ -1396,9 +1481,7 @@ mod state_tests {
 
     #[test]
     fn donate_failure_reaches_the_script_as_unsuccessful_response() {
-        let mut session = Session::new(SessionConfig::default());
-        session.start().unwrap();
-        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let mut session = session_awaiting_host();
         let DonateAnswer::Reply(response) = donate_answer("1-demo", Err("sendMessage failed".into())) else {
             panic!("a failure is answered at once")
         };
