@@ -145,10 +145,11 @@ fn parse_failures(text: &str) -> Result<(u16, u32), String> {
 pub enum ScriptCommand {
     /// Run a study script in the terminal, answering its pages automatically or from a file.
     ///
-    /// Pages are printed briefly to stderr, logs as `[level] message`. Donations are written to
-    /// `--out DIR` or summarised. The exit status is 0 only when the script ends with exit code 0;
-    /// it is 1 when the script exits otherwise, its runtime fails or a page cannot be answered,
-    /// and 2 when the arguments are wrong.
+    /// Pages are printed briefly to stderr, logs as `[level] message`, and `review: …` for each
+    /// donation the participant has to review. Donations are written to `--out DIR` or summarised.
+    /// The exit status is 0 only when the script ends with exit code 0; it is 1 when the script
+    /// exits otherwise, its runtime fails or a page cannot be answered, 2 when the arguments are
+    /// wrong, and 3 when --fail-on-review stopped the run.
     Run(RunArgs),
 }
 
@@ -174,7 +175,8 @@ pub struct RunArgs {
     /// Answer every page like a participant who agrees to everything.
     ///
     /// File prompts get the --file paths in order (then "no file"), confirms OK, radios the first
-    /// item, consent forms every row, questionnaires no answers.
+    /// item, consent forms every row, questionnaires no answers. A donation that needs the
+    /// participant's review (it is not verbatim one of their answers) is sent.
     #[arg(long, group = "answers_source")]
     pub auto: bool,
 
@@ -183,7 +185,10 @@ pub struct RunArgs {
     /// Each entry is a payload as the protocol spells it, e.g. `{"__type__":"PayloadTrue","value":true}`.
     /// A file may be given by path: `{"__type__":"PayloadFile","value":"path/to.zip"}`; a relative
     /// path is taken from the answers file's folder, or else from the current folder. Progress
-    /// pages are answered by the engine and take no entry. Running out of answers is an error.
+    /// pages are answered by the engine and take no entry. A donation that is not verbatim one of
+    /// the answers shows the participant a review page first, which takes the next entry like any
+    /// page: `{"__type__":"PayloadTrue","value":true}` sends the donation, anything else does not.
+    /// A donation of an answer as it is takes no entry. Running out of answers is an error.
     #[arg(long, value_name = "FILE.json", group = "answers_source")]
     pub answers: Option<PathBuf>,
 
@@ -208,15 +213,18 @@ pub struct RunArgs {
 
     /// Write each donation to DIR/<key>.json, holding its json_string verbatim.
     ///
-    /// The folder is created. Keys are made safe for file names (characters other than letters,
-    /// digits, `.`, `-` and `_` become `_`). Without --out donations are accepted and summarised.
+    /// The folder is created. A key holds only ASCII letters, digits, `.`, `-` and `_` (the engine
+    /// refuses other donations with status 400); one that starts with `.` gets a `_` in front, so
+    /// no file is hidden. Without --out donations are accepted and summarised.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
     /// Record every command and response as JSON lines.
     ///
     /// Each line is `{"dir":"command","value":<command>}` or `{"dir":"response","value":<payload>}`;
-    /// a command that is not JSON is recorded as a string.
+    /// a command that is not JSON is recorded as a string. A donation review adds
+    /// `{"dir":"review","value":{"key":…,"size":<bytes>,"answer":<payload type>}}` between the
+    /// donation and its response.
     #[arg(long, value_name = "FILE.jsonl")]
     pub transcript: Option<PathBuf>,
 
@@ -225,6 +233,15 @@ pub struct RunArgs {
     /// By default a donation is answered with D3I's PayloadResponse{success, key, status}.
     #[arg(long)]
     pub legacy_donate: bool,
+
+    /// Fail with exit status 3 when a donation would need the participant's review.
+    ///
+    /// A donation that is not verbatim one of the participant's answers (what a consent form,
+    /// questionnaire or radio answered) is shown to the participant before it is sent. With this
+    /// flag the run stops at the first such donation instead, so you can check that a study's flow
+    /// donates its answers as they are and never shows that review.
+    #[arg(long)]
+    pub fail_on_review: bool,
 }
 
 #[cfg(test)]
@@ -313,6 +330,13 @@ mod tests {
     fn legacy_donate_defaults_to_off() {
         assert!(!parse_run(&["s.py"]).legacy_donate);
         assert!(parse_run(&["s.py", "--legacy-donate"]).legacy_donate);
+    }
+
+    #[test]
+    fn fail_on_review_defaults_to_off() {
+        assert!(!parse_run(&["s.py", "--auto"]).fail_on_review);
+        assert!(parse_run(&["s.py", "--auto", "--fail-on-review"]).fail_on_review);
+        assert!(parse_run(&["s.py", "--answers", "a.json", "--fail-on-review"]).fail_on_review);
     }
 
     #[track_caller]

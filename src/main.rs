@@ -5,7 +5,8 @@
 //!
 //! Exit status: 0 when the study script ended with exit code 0; 1 when it exited with another code,
 //! its runtime failed or a page could not be answered; 2 for wrong arguments or a script that
-//! cannot be started (clap's usage errors are 2 as well). `port study check` exits 0 for a valid
+//! cannot be started (clap's usage errors are 2 as well); 3 when `--fail-on-review` is set and a
+//! donation needed the participant's review. `port study check` exits 0 for a valid
 //! config, 1 for an invalid one and 2 when the file cannot be read.
 
 mod args;
@@ -27,6 +28,7 @@ use crate::study::{StudyCheckPlan, StudyCheckResult};
 
 const EXIT_SCRIPT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+const EXIT_REVIEW_NEEDED: u8 = 3;
 const EXIT_STUDY_INVALID: u8 = 1;
 
 fn main() -> ExitCode {
@@ -79,9 +81,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Failures of the run itself are 1; everything before the run could start is a usage error.
+/// Failures of the run itself are 1, a review that `--fail-on-review` refused is 3; everything before
+/// the run could start is a usage error.
 fn error_exit_code(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<port_engine::RunError>().is_some()
+    if error.downcast_ref::<script_run::ReviewNeeded>().is_some() {
+        EXIT_REVIEW_NEEDED
+    } else if error.downcast_ref::<port_engine::RunError>().is_some()
         || error.downcast_ref::<script_run::RuntimeFailed>().is_some()
     {
         EXIT_SCRIPT_FAILED

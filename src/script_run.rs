@@ -13,7 +13,7 @@ use port_protocol::{FileRef, LogLevel, Payload};
 use serde_json::Value;
 
 use crate::args::RunArgs;
-use crate::terminal_world::{Answerer, TerminalWorld};
+use crate::terminal_world::{Answerer, ReviewPolicy, TerminalWorld};
 use crate::transcript::{Transcript, TranscriptScript};
 
 /// Who answers the pages.
@@ -34,6 +34,7 @@ pub struct RunPlan {
     pub out_dir: Option<PathBuf>,
     pub transcript_path: Option<PathBuf>,
     pub donate_reply: DonateReplyMode,
+    pub review_policy: ReviewPolicy,
 }
 
 impl RunPlan {
@@ -61,6 +62,7 @@ impl RunPlan {
             out_dir: args.out,
             transcript_path: args.transcript,
             donate_reply: if args.legacy_donate { DonateReplyMode::Legacy } else { DonateReplyMode::Response },
+            review_policy: if args.fail_on_review { ReviewPolicy::Fail } else { ReviewPolicy::Answer },
         })
     }
 }
@@ -87,13 +89,17 @@ pub fn run(plan: RunPlan) -> anyhow::Result<RunResult> {
         AnswerSource::Autopilot { files } => Answerer::Autopilot(Autopilot::new(files, plan.locale.clone())),
         AnswerSource::Scripted { answers } => Answerer::Scripted(answers.into()),
     };
-    let mut world = TerminalWorld::new(answerer, plan.locale.clone(), plan.out_dir.clone());
+    let mut world =
+        TerminalWorld::new(answerer, plan.locale.clone(), plan.out_dir.clone(), plan.review_policy, transcript.clone());
     let script = PythonScript::start(&plan.source, &plan.session_id, plan.platform.as_deref())?;
     let mut script = TranscriptScript::new(script, transcript);
     let config = SessionConfig { donate_reply: plan.donate_reply, min_log_level: LogLevel::Debug };
 
     let outcome = port_engine::run(&mut script, &mut world, config);
     script.finish()?;
+    if let Some(review) = world.refused_review() {
+        return Err(ReviewNeeded { key: review.key.clone(), n_bytes: review.n_bytes }.into());
+    }
     match outcome? {
         RunOutcome::Exited { code: 0, .. } => Ok(RunResult::Completed),
         RunOutcome::Exited { .. } => Ok(RunResult::ExitedWithFailure),
@@ -115,6 +121,27 @@ impl std::fmt::Display for RuntimeFailed {
 }
 
 impl std::error::Error for RuntimeFailed {}
+
+/// `--fail-on-review`: a donation was not verbatim one of the participant's answers, so the
+/// participant would have had to review it. The run stopped there.
+#[derive(Debug)]
+pub struct ReviewNeeded {
+    pub key: String,
+    pub n_bytes: usize,
+}
+
+impl std::fmt::Display for ReviewNeeded {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            formatter,
+            "the donation {} ({} bytes) is not verbatim one of the participant's answers, so the participant \
+             would have to review it before it is sent (--fail-on-review)",
+            self.key, self.n_bytes
+        )
+    }
+}
+
+impl std::error::Error for ReviewNeeded {}
 
 /// A `--file` as the protocol's file reference: its path is the locator the runtime reads from.
 fn file_ref(path: &Path) -> anyhow::Result<FileRef> {

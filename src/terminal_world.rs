@@ -1,7 +1,8 @@
 //! [`TerminalWorld`]: the participant and the host of a terminal run.
 //!
-//! Pages and logs are printed to stderr; donations and the exit line to stdout. Donations are kept
-//! on disk only under `--out`. Nothing here prints donated data or answers, only keys and sizes.
+//! Pages, logs and donation reviews are printed to stderr; donations and the exit line to stdout.
+//! Donations are kept on disk only under `--out`. Nothing here prints donated data or answers, only
+//! keys and sizes.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use port_engine::autopilot::Autopilot;
 use port_engine::{World, WorldError};
 use port_protocol::{DonateCommand, DonateResponse, LogCommand, Page, Payload, Prompt};
 
+use crate::transcript::Transcript;
+
 /// Who answers the pages the script shows.
 pub enum Answerer {
     Autopilot(Autopilot),
@@ -17,16 +20,46 @@ pub enum Answerer {
     Scripted(VecDeque<Payload>),
 }
 
+/// What to do when a donation needs the participant's review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewPolicy {
+    /// Say so on stderr and answer the review page like any page.
+    Answer,
+    /// `--fail-on-review`: end the run there.
+    Fail,
+}
+
+/// A donation that needed a review under [`ReviewPolicy::Fail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefusedReview {
+    pub key: String,
+    pub n_bytes: usize,
+}
+
 pub struct TerminalWorld {
     answerer: Answerer,
     locale: String,
     out_dir: Option<PathBuf>,
     n_answers_given: usize,
+    review_policy: ReviewPolicy,
+    transcript: Option<Transcript>,
+    refused_review: Option<RefusedReview>,
 }
 
 impl TerminalWorld {
-    pub fn new(answerer: Answerer, locale: String, out_dir: Option<PathBuf>) -> TerminalWorld {
-        TerminalWorld { answerer, locale, out_dir, n_answers_given: 0 }
+    pub fn new(
+        answerer: Answerer,
+        locale: String,
+        out_dir: Option<PathBuf>,
+        review_policy: ReviewPolicy,
+        transcript: Option<Transcript>,
+    ) -> TerminalWorld {
+        TerminalWorld { answerer, locale, out_dir, n_answers_given: 0, review_policy, transcript, refused_review: None }
+    }
+
+    /// The review that ended the run under [`ReviewPolicy::Fail`], if one did.
+    pub fn refused_review(&self) -> Option<&RefusedReview> {
+        self.refused_review.as_ref()
     }
 
     fn write_donation(&self, donation: &DonateCommand) -> DonateResponse {
@@ -72,6 +105,35 @@ impl World for TerminalWorld {
         };
         self.n_answers_given += 1;
         eprintln!("  answer: {}", answer.wire_type());
+        Ok(answer)
+    }
+
+    fn review_donation(&mut self, donation: &DonateCommand, page: &Page) -> Result<Payload, WorldError> {
+        let key = &donation.key;
+        let n_bytes = donation.json_string.len();
+        if self.review_policy == ReviewPolicy::Fail {
+            self.refused_review = Some(RefusedReview { key: key.clone(), n_bytes });
+            return Err(WorldError { message: format!("the donation {key} ({n_bytes} bytes) needs a review") });
+        }
+        eprintln!(
+            "review: the donation {key} ({n_bytes} bytes) is not verbatim one of the participant's answers, so the \
+             participant is asked before it is sent"
+        );
+        if let Answerer::Scripted(answers) = &self.answerer
+            && answers.is_empty()
+        {
+            return Err(WorldError {
+                message: format!(
+                    "the answers ran out: all {} were used, and the review of the donation {key} needs another \
+                     ({{\"__type__\":\"PayloadTrue\",\"value\":true}} sends it)",
+                    self.n_answers_given
+                ),
+            });
+        }
+        let answer = self.answer(page)?;
+        if let Some(transcript) = &self.transcript {
+            transcript.record_review(key, n_bytes, &answer);
+        }
         Ok(answer)
     }
 

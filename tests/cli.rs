@@ -14,6 +14,14 @@ def process(session_id, platform):
     _ = yield donate(f"{session_id}-reply", {"reply": reply.__type__, "success": getattr(reply.value, "success", None)})
 "#;
 
+/// A study that donates data it built itself, which the participant never saw, then what the
+/// donation was answered.
+const BUILT_DONATION_STUDY: &str = r#"
+def process(session_id, platform):
+    reply = yield donate(f"{session_id}-built", {"n": "secret"})
+    _ = yield donate(f"{session_id}-reply", {"success": reply.value.success, "status": reply.value.status})
+"#;
+
 fn write_study(test_dir: &TestDir, body: &str) -> String {
     test_dir.write("study.py", &format!("{STUDY_PRELUDE}\n{body}")).display().to_string()
 }
@@ -43,13 +51,151 @@ fn demo_study_on_autopilot_completes_and_writes_the_donation() {
 }
 
 #[test]
+fn demo_study_donates_its_answers_verbatim_and_needs_no_review() {
+    let test_dir = TestDir::new();
+    let zip_path = test_dir.demo_zip();
+    let study = crate::util::repo_root().join("studies/demo/script.py");
+    let output = run(test_dir.port(&[
+        "script",
+        "run",
+        &study.display().to_string(),
+        "--file",
+        &zip_path.display().to_string(),
+        "--auto",
+        "--fail-on-review",
+        "--session",
+        "1700000000000",
+        "--out",
+        "out",
+    ]))
+    .assert_code(0);
+    assert!(!output.stderr.contains("review:"), "{output}");
+    // Both the consent form and the questionnaire went out.
+    read_donation(&test_dir.join("out"), "1700000000000-demo");
+    read_donation(&test_dir.join("out"), "1700000000000-demo-questionnaire");
+}
+
+#[test]
+fn demo_study_declined_consent_sends_the_decline_record_without_review() {
+    let test_dir = TestDir::new();
+    let zip_path = test_dir.demo_zip();
+    let study = crate::util::repo_root().join("studies/demo/script.py");
+    // The file, "Everything" to review, "No" on the consent form, "Finish" on the thank-you page.
+    test_dir.write(
+        "answers.json",
+        &serde_json::json!([
+            {"__type__": "PayloadFile", "value": zip_path.display().to_string()},
+            {"__type__": "PayloadString", "value": "Everything"},
+            {"__type__": "PayloadFalse", "value": false},
+            {"__type__": "PayloadTrue", "value": true},
+        ])
+        .to_string(),
+    );
+    let output = run(test_dir.port(&[
+        "script",
+        "run",
+        &study.display().to_string(),
+        "--answers",
+        "answers.json",
+        "--fail-on-review",
+        "--session",
+        "3",
+        "--out",
+        "out",
+    ]))
+    .assert_code(0);
+    assert!(!output.stderr.contains("review:"), "{output}");
+    assert_eq!(
+        read_donation(&test_dir.join("out"), "3-demo"),
+        serde_json::json!({"status": "data_submission declined"})
+    );
+}
+
+#[test]
+fn auto_sends_a_donation_that_needs_review_and_says_so() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, BUILT_DONATION_STUDY);
+    let output = run(test_dir.port(&[
+        "script",
+        "run",
+        &study,
+        "--auto",
+        "--session",
+        "7",
+        "--out",
+        "out",
+        "--transcript",
+        "run.jsonl",
+    ]))
+    .assert_code(0)
+    .assert_stderr_contains(
+        "review: the donation 7-built (15 bytes) is not verbatim one of the participant's answers, so the \
+         participant is asked before it is sent",
+    );
+    assert!(!output.stderr.contains("secret"), "the content is not printed: {output}");
+    assert_eq!(read_donation(&test_dir.join("out"), "7-built"), serde_json::json!({"n": "secret"}));
+    assert_eq!(read_donation(&test_dir.join("out"), "7-reply"), serde_json::json!({"success": true, "status": 200}));
+    let text = std::fs::read_to_string(test_dir.join("run.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let review_idx = lines.iter().position(|line| line["dir"] == "review").expect("a review line");
+    assert_eq!(lines[review_idx]["value"], serde_json::json!({"key": "7-built", "size": 15, "answer": "PayloadJSON"}));
+    assert_eq!(lines[review_idx - 1]["value"]["key"], "7-built", "after the donation");
+    assert_eq!(lines[review_idx + 1]["value"]["__type__"], "PayloadResponse", "before its reply");
+}
+
+#[test]
+fn fail_on_review_stops_the_run_with_exit_code_3() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, BUILT_DONATION_STUDY);
+    let output =
+        run(test_dir.port(&["script", "run", &study, "--auto", "--fail-on-review", "--session", "7", "--out", "out"]))
+            .assert_code(3)
+            .assert_stderr_contains(
+                "error: the donation 7-built (15 bytes) is not verbatim one of the participant's answers, so the \
+         participant would have to review it before it is sent (--fail-on-review)",
+            );
+    assert!(!output.stderr.contains("secret"), "{output}");
+    assert_eq!(std::fs::read_dir(test_dir.join("out")).unwrap().count(), 0, "nothing was donated");
+}
+
+#[test]
+fn answers_file_review_takes_an_entry_and_false_declines_with_403() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, BUILT_DONATION_STUDY);
+    // One entry for the review of `7-built`, one for the review of `7-reply` (built as well).
+    test_dir.write(
+        "answers.json",
+        r#"[{"__type__":"PayloadFalse","value":false},{"__type__":"PayloadTrue","value":true}]"#,
+    );
+    run(test_dir.port(&["script", "run", &study, "--answers", "answers.json", "--session", "7", "--out", "out"]))
+        .assert_code(0)
+        .assert_stderr_contains("[info] a donation was declined by the participant at review (15 bytes)");
+    assert!(!test_dir.join("out/7-built.json").exists());
+    assert_eq!(read_donation(&test_dir.join("out"), "7-reply"), serde_json::json!({"success": false, "status": 403}));
+}
+
+#[test]
+fn answers_running_out_at_a_review_says_how_to_send() {
+    let test_dir = TestDir::new();
+    let study = write_study(&test_dir, BUILT_DONATION_STUDY);
+    test_dir.write("answers.json", "[]");
+    run(test_dir.port(&["script", "run", &study, "--answers", "answers.json", "--session", "7"]))
+        .assert_code(1)
+        .assert_stderr_contains(
+            r#"the answers ran out: all 0 were used, and the review of the donation 7-built needs another ({"__type__":"PayloadTrue","value":true} sends it)"#,
+        );
+}
+
+#[test]
 fn answers_file_answers_pages_in_order_and_resolves_file_paths() {
     let test_dir = TestDir::new();
     let study = write_study(&test_dir, FILE_AND_CHOICE_STUDY);
     test_dir.write("data/upload.zip", "PK\u{3}\u{4}rest");
     test_dir.write(
         "answers.json",
-        r#"[{"__type__":"PayloadFile","value":"data/upload.zip"},{"__type__":"PayloadString","value":"B"}]"#,
+        // Both donations are built by the script, not answers: each needs a review, which takes an entry.
+        r#"[{"__type__":"PayloadFile","value":"data/upload.zip"},{"__type__":"PayloadString","value":"B"},
+            {"__type__":"PayloadTrue","value":true},{"__type__":"PayloadTrue","value":true}]"#,
     );
     run(test_dir.port(&["script", "run", &study, "--answers", "answers.json", "--session", "5", "--out", "out"]))
         .assert_code(0);
@@ -81,7 +227,8 @@ fn legacy_donate_makes_the_script_see_payload_void() {
     test_dir.write("upload.zip", "PK");
     test_dir.write(
         "answers.json",
-        r#"[{"__type__":"PayloadFile","value":"upload.zip"},{"__type__":"PayloadString","value":"A"}]"#,
+        r#"[{"__type__":"PayloadFile","value":"upload.zip"},{"__type__":"PayloadString","value":"A"},
+            {"__type__":"PayloadTrue","value":true},{"__type__":"PayloadTrue","value":true}]"#,
     );
     run(test_dir.port(&[
         "script",
@@ -113,7 +260,10 @@ fn transcript_has_one_line_per_command_and_response() {
     let lines: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
     let summary: Vec<String> = lines
         .iter()
-        .map(|line| format!("{} {}", line["dir"].as_str().unwrap(), line["value"]["__type__"].as_str().unwrap()))
+        .map(|line| match line["dir"].as_str().unwrap() {
+            "review" => format!("review {}", line["value"]["answer"].as_str().unwrap()),
+            direction => format!("{direction} {}", line["value"]["__type__"].as_str().unwrap()),
+        })
         .collect();
     assert_eq!(
         summary,
@@ -122,9 +272,12 @@ fn transcript_has_one_line_per_command_and_response() {
             "response PayloadFile",
             "command CommandUIRender",
             "response PayloadString",
+            // Both donations are built by the script: each is reviewed (and sent) in between.
             "command CommandSystemDonate",
+            "review PayloadJSON",
             "response PayloadResponse",
             "command CommandSystemDonate",
+            "review PayloadJSON",
             "response PayloadResponse",
             "command CommandSystemExit",
         ]
@@ -136,19 +289,28 @@ fn transcript_has_one_line_per_command_and_response() {
 fn donations_without_out_are_accepted_and_summarised() {
     let test_dir = TestDir::new();
     let study =
-        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('key/with slash', [1, 2])\n");
+        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('summary-key', [1, 2])\n");
     run(test_dir.port(&["script", "run", &study, "--auto"]))
         .assert_code(0)
-        .assert_stdout_contains("donation key/with slash: 6 bytes");
+        .assert_stdout_contains("donation summary-key: 6 bytes");
 }
 
 #[test]
-fn donation_key_is_made_safe_for_the_file_name() {
+fn donation_with_an_unsafe_key_is_refused_and_the_script_gets_400() {
     let test_dir = TestDir::new();
-    let study =
-        write_study(&test_dir, "def process(session_id, platform):\n    _ = yield donate('../escape me', {})\n");
-    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"])).assert_code(0);
-    assert_eq!(read_donation(&test_dir.join("out"), "_.._escape_me"), serde_json::json!({}));
+    let study = write_study(
+        &test_dir,
+        "def process(session_id, platform):\n    reply = yield donate('../escape me', {})\n    _ = yield donate('reply', {'success': reply.value.success, 'status': reply.value.status})\n",
+    );
+    run(test_dir.port(&["script", "run", &study, "--auto", "--out", "out"]))
+        .assert_code(0)
+        .assert_stderr_contains("[error] a donation was refused: the donation key may only hold ASCII letters");
+    assert_eq!(read_donation(&test_dir.join("out"), "reply"), serde_json::json!({"success": false, "status": 400}));
+    let written: Vec<String> = std::fs::read_dir(test_dir.join("out"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["reply.json"]);
 }
 
 #[test]

@@ -85,6 +85,11 @@ fn file_size(path: &Path) -> u64 {
 
 /// `port script run tests/fixtures/d3i_style --auto --session 42 --out out --transcript run.jsonl`.
 fn run_d3i(test_dir: &TestDir, files: &[&Path], platform: Option<&str>) -> PortOutput {
+    run_d3i_with(test_dir, files, platform, &[])
+}
+
+/// [`run_d3i`] with more arguments.
+fn run_d3i_with(test_dir: &TestDir, files: &[&Path], platform: Option<&str>, extra_arguments: &[&str]) -> PortOutput {
     let package_folder = repo_root().join("tests/fixtures/d3i_style").display().to_string();
     let mut arguments = vec!["script", "run", &package_folder, "--auto", "--session", "42"];
     let files: Vec<String> = files.iter().map(|path| path.display().to_string()).collect();
@@ -95,12 +100,14 @@ fn run_d3i(test_dir: &TestDir, files: &[&Path], platform: Option<&str>) -> PortO
         arguments.extend(["--platform", platform]);
     }
     arguments.extend(["--out", "out", "--transcript", "run.jsonl"]);
+    arguments.extend(extra_arguments);
     run(test_dir.port(&arguments))
 }
 
 /// The transcript as one line per command and response, compact enough to compare whole:
 /// `log: <message>`, `page: <en header> [<body types>]`, `donate: <key>`, `exit: <code> <info>`,
-/// and `-> <payload type>` for each response.
+/// `review: <key>` for a donation the participant had to review, and `-> <payload type>` for each
+/// response.
 fn transcript_events(test_dir: &TestDir) -> Vec<String> {
     let text = std::fs::read_to_string(test_dir.join("run.jsonl")).expect("read the transcript");
     text.lines()
@@ -110,6 +117,7 @@ fn transcript_events(test_dir: &TestDir) -> Vec<String> {
             let wire_type = value["__type__"].as_str().unwrap_or_default();
             match (entry["dir"].as_str().unwrap(), wire_type) {
                 ("response", _) => format!("-> {wire_type}"),
+                ("review", _) => format!("review: {}", value["key"].as_str().unwrap()),
                 (_, "CommandSystemLog") => format!("log: {}", value["message"].as_str().unwrap()),
                 (_, "CommandSystemDonate") => format!("donate: {}", value["key"].as_str().unwrap()),
                 (_, "CommandSystemExit") => format!("exit: {} {}", value["code"], value["info"].as_str().unwrap()),
@@ -168,7 +176,8 @@ fn instagram_donation() -> Value {
 }
 
 /// The events of one platform's flow from upload to a successful donation, given the file's size
-/// and the donation's length; `Starting platform` comes before it.
+/// and the donation's length; `Starting platform` comes before it. There is no review: FlowBuilder
+/// donates the consent form's answer as it is.
 fn successful_flow(
     platform: &str,
     category: &str,
@@ -286,6 +295,17 @@ fn d3i_style_without_platform_runs_every_platform_in_registry_order() {
 }
 
 #[test]
+fn d3i_style_flows_donate_their_consent_answers_verbatim_and_need_no_review() {
+    require_pandas();
+    let test_dir = TestDir::new();
+    let instagram = make_zip(&test_dir, "instagram");
+    let youtube = make_zip(&test_dir, "youtube");
+    let output = run_d3i_with(&test_dir, &[&instagram, &youtube], None, &["--fail-on-review"]).assert_code(0);
+    assert!(!output.stderr.contains("review:"), "{output}");
+    assert_eq!(donation_files(&test_dir), ["42-instagram.json", "42-youtube.json"]);
+}
+
+#[test]
 fn d3i_style_invalid_file_gets_the_retry_prompt_then_the_next_file_donates() {
     require_pandas();
     let test_dir = TestDir::new();
@@ -352,6 +372,8 @@ fn d3i_style_exception_in_extraction_goes_through_the_consent_gated_error_flow()
         "page: Something went wrong [PropsUIPromptText, PropsUIPromptConfirm]".into(),
         "-> PayloadTrue".into(),
         "donate: error-report".into(),
+        // The report adds a timestamp to what the page showed, so the participant reviews it.
+        "review: error-report".into(),
         "-> PayloadResponse".into(),
         "exit: 0 End of script".into(),
     ];

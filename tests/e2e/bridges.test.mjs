@@ -7,6 +7,9 @@
 // Idempotency-Key it saw before only once) and its stdout, which must have no `duplicate` line:
 // a second send is a bug even when the host deduplicates it.
 //
+// The tiny study donates data it built itself, so the extension's review page comes first; these
+// tests press its "Send".
+//
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +19,14 @@ import {
   EXTENSION_ID, UI_URL, addStudyLink, demoDonateAndFinish, demoToConsent, generateDdp, launch, openUi, recordStates, repo,
   sleep, startDevHost, startStaticServer, studyConfig, tempDir, waitForState,
 } from './support.mjs';
+
+/// The extension's review page for a donation that is not verbatim one of the participant's
+/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
+async function sendOnReview(page, key) {
+  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
+  await page.locator('main').getByText(key).first().waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
 
 /// A dev host serving `config` on its `/study` page, and a browser.
 async function withHostPage(config, { args = [] } = {}, body) {
@@ -143,7 +154,8 @@ test('bridges: a page from an origin not allowed cannot reach the extension', { 
   });
 });
 
-/// A study (the tiny one-donation script) with `donate.mode` http to `host`, added by link.
+/// A study (the tiny one-donation script) with `donate.mode` http to `host`, added by link, started,
+/// and its donation sent from the review page.
 async function startHttpStudy(browser, host, server, fields = {}) {
   server.routes['/http.json'] = {
     body: JSON.stringify(studyConfig({ id: 'http-tiny', donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 2, ...fields })),
@@ -152,6 +164,7 @@ async function startHttpStudy(browser, host, server, fields = {}) {
   await addStudyLink(page, `${server.url}/http.json`);
   await page.getByText('The study http-tiny was added.').waitFor({ timeout: 30_000 });
   await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+  await sendOnReview(page, /Name of the data: \d+-tiny/);
   return { page, errors };
 }
 
@@ -249,6 +262,7 @@ test('bridges: a second live-init replaces the port and the pending donation is 
     const uiOpened = browser.context.waitForEvent('page', { predicate: (page) => page.url().startsWith(UI_URL), timeout: 30_000 });
     await hostPage.goto(`${server.url}/relive`);
     const ui = await uiOpened;
+    await sendOnReview(ui, /Name of the data: \d+-tiny/);
     await ui.locator('main').getByText(/answer PayloadResponse success=True status=200/).waitFor({ timeout: 60_000 });
     const log = await hostPage.locator('#log').innerText();
     assert.match(log, /first CommandSystemDonate \d+-tiny/);

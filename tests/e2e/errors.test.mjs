@@ -1,5 +1,7 @@
 // Study scripts that fail, in the real extension: a fixture copy of dist/extension whose bundled
 // studies/demo/script.py is replaced, donating to the real `port host` through dev-bridge.json.
+// The error report is not verbatim what the error page showed (it adds a timestamp), so it goes
+// through the extension's review page, whose "Send" these tests press.
 //
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
@@ -19,6 +21,14 @@ const SYNTAX_ERROR = `
 def process(session_id, platform=None):
     yield from (
 `;
+
+/// The extension's review page for a donation that is not verbatim one of the participant's
+/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
+async function sendOnReview(page, key) {
+  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
+  await page.locator('main').getByText(key).first().waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
 
 /// A fixture extension with `script`, one dev host, one browser; all torn down afterwards.
 async function withScript(script, body) {
@@ -53,6 +63,12 @@ test('errors: a script that raises shows the traceback; "Report error" donates i
     // Nothing leaves before the participant agrees.
     assert.equal(host.read(session, 'error-report'), null);
     await page.getByRole('button', { name: 'Report error' }).click();
+    // The report adds a timestamp to what the page showed, so the extension asks once more, and
+    // still nothing has left.
+    await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 30_000 });
+    await sleep(500);
+    assert.equal(host.read(session, 'error-report'), null);
+    await sendOnReview(page, /Name of the data: error-report/);
     const report = JSON.parse(await host.waitFor(session, 'error-report'));
     assert.match(report.traceback, /Traceback \(most recent call last\)/);
     assert.match(report.traceback, /ValueError: boom/);

@@ -3,6 +3,9 @@
 // to a fresh one; invalid configs show their path-pointing errors; a script whose sha256 does not
 // match is refused.
 //
+// The tiny study donates data it built itself, so the extension's review page comes first; these
+// tests press its "Send".
+//
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +13,14 @@ import { createHash } from 'node:crypto';
 import {
   TINY_SCRIPT, UI_URL, addStudyLink, launch, openUi, sessionId, startStaticServer, studyConfig, waitForState,
 } from './support.mjs';
+
+/// The extension's review page for a donation that is not verbatim one of the participant's
+/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
+async function sendOnReview(page, key) {
+  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
+  await page.locator('main').getByText(key).first().waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
 
 async function withBrowser(body) {
   const server = await startStaticServer();
@@ -38,6 +49,7 @@ test('studies: a study link is added, started with its platform, and a finished 
     await list.getByRole('button', { name: 'Start the study Tiny study' }).click();
     const shown = await waitForState(page, (state) => state.page?.header?.title != null || JSON.stringify(state.page ?? {}).includes('platform=TinyPlatform'), 60_000);
     assert.ok(shown);
+    await sendOnReview(page, /Name of the data: \d+-tiny/);
     await page.locator('main').getByText(/platform=TinyPlatform/).waitFor({ timeout: 60_000 });
     await page.locator('#bar').getByText('Tiny study (version 1.2.3)').waitFor();
     const first = await sessionId(page);
@@ -46,6 +58,7 @@ test('studies: a study link is added, started with its platform, and a finished 
 
     // Opening the UI again starts a fresh session of the same study instead of the finished one.
     const again = await openUi(browser.context);
+    await sendOnReview(again.page, /Name of the data: \d+-tiny/);
     await again.page.locator('main').getByText(/platform=TinyPlatform/).waitFor({ timeout: 60_000 });
     const second = await sessionId(again.page);
     assert.notEqual(second, first, 'a fresh session');
@@ -108,6 +121,7 @@ test('studies: the right hash runs the fetched script', { timeout: 90_000 }, asy
     await addStudyLink(page, `${server.url}/hashed.json`);
     await page.getByText('The study hashed was added.').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+    await sendOnReview(page, /Name of the data: \d+-tiny/);
     await page.locator('main').getByText(/platform=Fetched/).waitFor({ timeout: 60_000 });
     assert.ok(UI_URL);
   });

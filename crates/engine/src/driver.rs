@@ -3,7 +3,7 @@
 
 use port_protocol::{DonateCommand, DonateResponse, LogCommand, Page, Payload};
 
-use crate::session::{Action, Session, SessionConfig, State};
+use crate::session::{Action, PendingAnswer, Session, SessionConfig, State};
 
 /// A running study script.
 ///
@@ -33,6 +33,11 @@ pub trait World {
     /// Waits for the participant's answer to the page shown last. `Err` ends the run: nobody can
     /// answer this page.
     fn answer(&mut self, page: &Page) -> Result<Payload, WorldError>;
+    /// Waits for the participant's answer to the engine's review page for `donation`, which
+    /// [`World::show`] showed just before: the consent ledger did not find this donation among the
+    /// participant's answers. Answer as [`World::answer`] does; the session decides what the answer
+    /// means. An implementation may report the key and size of the donation, never its content.
+    fn review_donation(&mut self, donation: &DonateCommand, page: &Page) -> Result<Payload, WorldError>;
     /// Delivers a donation to the host; `None` when the bridge gives no result.
     fn donate(&mut self, donation: &DonateCommand) -> Option<DonateResponse>;
     fn send_logs(&mut self, entries: &[LogCommand]);
@@ -80,6 +85,10 @@ pub fn run(script: &mut impl Script, world: &mut impl World, config: SessionConf
             Action::Render(page) => {
                 world.show(&page);
                 match session.state() {
+                    State::AwaitingUi { pending: PendingAnswer::ReviewDonation { donation }, .. } => {
+                        let answer = world.review_donation(donation, &page).map_err(RunError::Unanswerable)?;
+                        session.on_ui_answer(answer)
+                    }
                     State::AwaitingUi { .. } => {
                         let answer = world.answer(&page).map_err(RunError::Unanswerable)?;
                         session.on_ui_answer(answer)

@@ -10,23 +10,31 @@
 //! **Architecture Invariant:** this crate does no I/O and depends on no pyo3, wasm-bindgen, web-sys or
 //! async runtime. Everything here is unit-tested natively.
 //!
+//! **Architecture Invariant:** nothing reaches a host without passing the consent ledger: a donation
+//! leaves at once only when it is verbatim one of the participant's answers (or the runtime's
+//! content-free decline record); anything else is shown to the participant on the engine's review
+//! page first. Logs, donation keys and the exit info are bounded in size instead.
+//!
 //! **API Boundary:** [`Session`], [`Action`], [`Script`], [`World`] and [`run`]; the policies the
 //! extension's wasm crates follow: [`outbox`] (delivery, backoff, idempotency, the ack deadline),
 //! [`extension`] (which session runs, where donations and logs go, which origins may push studies),
 //! [`consent`] (the JSON a consent form donates) and [`autopilot`].
 
 pub mod autopilot;
+mod bounds;
 pub mod consent;
 mod driver;
 mod error_page;
 pub mod extension;
+mod ledger;
 pub mod outbox;
+mod review_page;
 mod session;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
 pub use driver::{RunError, RunOutcome, Script, ScriptError, World, WorldError, run};
 pub use session::{
-    Action, DEFAULT_LOCALE, DonateAnswer, DonateReplyMode, SESSION_LOCALES, Session, SessionConfig, SessionError,
-    SessionLocale, State, donate_answer, locale_for_browser_language,
+    Action, DEFAULT_LOCALE, DonateAnswer, DonateReplyMode, PendingAnswer, SESSION_LOCALES, Session, SessionConfig,
+    SessionError, SessionLocale, State, donate_answer, locale_for_browser_language,
 };

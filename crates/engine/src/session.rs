@@ -3,7 +3,10 @@
 use port_protocol::worker_message::{DonateOutcome, DonateQueued};
 use port_protocol::{Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt};
 
+use crate::bounds::{self, LogAdmission, LogBudget};
 use crate::error_page::{self, BadCommand};
+use crate::ledger::ConsentLedger;
+use crate::review_page;
 
 /// How a donation is answered to the script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,6 +75,10 @@ pub enum PendingAnswer {
     /// The engine's page about a command it could not handle: OK resumes the script with
     /// `PayloadVoid`, cancel ends the study.
     ContinueAfterBadCommand,
+    /// The engine's review page for a donation the consent ledger did not find among the
+    /// participant's answers. "Send" hands it to the host; any other answer declines it, and the
+    /// script gets `PayloadResponse` 403.
+    ReviewDonation { donation: DonateCommand },
 }
 
 /// A call that does not fit the session's state. The session is unchanged and survives it.
@@ -89,11 +96,23 @@ pub struct Session {
     /// The page every UI view shows: stays up while the script or host works on the answer.
     current_page: Option<Page>,
     log_buffer: Vec<LogCommand>,
+    /// What this session may still log to the host ([`bounds::MAX_LOG_MESSAGES`], [`bounds::MAX_LOG_BYTES`]).
+    log_budget: LogBudget,
+    /// The participant's answers to the script's pages: a donation of one of them needs no review,
+    /// once per answer.
+    ledger: ConsentLedger,
 }
 
 impl Session {
     pub fn new(config: SessionConfig) -> Session {
-        Session { config, state: State::NotStarted, current_page: None, log_buffer: Vec::new() }
+        Session {
+            config,
+            state: State::NotStarted,
+            current_page: None,
+            log_buffer: Vec::new(),
+            log_budget: LogBudget::default(),
+            ledger: ConsentLedger::default(),
+        }
     }
 
     pub fn state(&self) -> &State {
@@ -147,20 +166,25 @@ impl Session {
                     self.state = State::AwaitingUi { page: render.page, pending: PendingAnswer::Script };
                 }
             }
-            Command::SystemDonate(donation) => {
-                self.flush_logs(&mut actions);
-                self.state = State::AwaitingHost { donation_key: donation.key.clone() };
-                actions.push(Action::Donate(donation));
-            }
+            Command::SystemDonate(donation) => self.on_donation(donation, &mut actions),
             Command::SystemLog(log) => {
                 self.push_log(log, &mut actions);
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
-            Command::SystemEvent(event) => {
-                actions.push(Action::SendEvent(event.name));
+            Command::SystemEvent(_) => {
+                // Events are the runtime's own (`initialized`, sent by `start`). Forwarded, a script's
+                // event name would be a channel to the host that neither consent nor a bound covers.
+                self.push_log(
+                    LogCommand::new(
+                        LogLevel::Warn,
+                        "the script sent a CommandSystemEvent, which only the runtime sends; it was not forwarded",
+                    ),
+                    &mut actions,
+                );
                 actions.push(Action::SendToScript(Some(Payload::Void)));
             }
-            Command::SystemExit(exit) => {
+            Command::SystemExit(mut exit) => {
+                exit.info = bounds::cut_to_bytes(exit.info, bounds::MAX_EXIT_INFO_BYTES);
                 self.flush_logs(&mut actions);
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
@@ -176,13 +200,19 @@ impl Session {
     /// The participant's answer to the page on screen. Only the first answer counts; a second one
     /// (a double click, a second view) is an error the caller may ignore.
     pub fn on_ui_answer(&mut self, answer: Payload) -> Result<Vec<Action>, SessionError> {
-        let State::AwaitingUi { pending, .. } = &self.state else {
-            return Err(self.unexpected("a UI answer"));
+        // Taken out, not cloned: a review holds the whole donation.
+        let (page, pending) = match std::mem::replace(&mut self.state, State::AwaitingScript) {
+            State::AwaitingUi { page, pending } => (page, pending),
+            other => {
+                self.state = other;
+                return Err(self.unexpected("a UI answer"));
+            }
         };
-        let pending = pending.clone();
         let mut actions = Vec::new();
         match (pending, answer) {
             (PendingAnswer::Script, answer) => {
+                // The trusted UI gave this answer on a page the participant saw: its data may leave.
+                self.ledger.record(&answer);
                 self.state = State::AwaitingScript;
                 actions.push(Action::SendToScript(Some(answer)));
             }
@@ -196,6 +226,29 @@ impl Session {
                 self.flush_logs(&mut actions);
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
+            }
+            (PendingAnswer::ReviewDonation { donation }, answer) if review_page::is_send(&page, &answer) => {
+                self.state = State::AwaitingHost { donation_key: donation.key.clone() };
+                actions.push(Action::Donate(donation));
+            }
+            (PendingAnswer::ReviewDonation { donation }, _) => {
+                // The size only: the key may carry data as well as the content.
+                self.push_log(
+                    LogCommand::new(
+                        LogLevel::Info,
+                        format!(
+                            "a donation was declined by the participant at review ({} bytes)",
+                            donation.json_string.len()
+                        ),
+                    ),
+                    &mut actions,
+                );
+                self.state = State::AwaitingScript;
+                actions.push(Action::SendToScript(Some(self.refusal(
+                    &donation.key,
+                    403,
+                    "declined by the participant",
+                ))));
             }
         }
         Ok(actions)
@@ -249,11 +302,58 @@ impl Session {
         actions
     }
 
+    /// A donation the script yields: refused for a bad key, sent when the consent ledger admits it,
+    /// else shown to the participant on the review page first.
+    fn on_donation(&mut self, donation: DonateCommand, actions: &mut Vec<Action>) {
+        if let Err(bad_key) = bounds::check_donation_key(&donation.key) {
+            // The key goes to the host as it is, so it must not carry data; the host learns only what
+            // was wrong with it.
+            let description = bad_key.describe();
+            self.push_log(LogCommand::new(LogLevel::Error, format!("a donation was refused: {description}")), actions);
+            actions.push(Action::SendToScript(Some(self.refusal(&donation.key, 400, description))));
+            return;
+        }
+        self.flush_logs(actions);
+        if self.ledger.admit(&donation) {
+            self.state = State::AwaitingHost { donation_key: donation.key.clone() };
+            actions.push(Action::Donate(donation));
+            return;
+        }
+        let page = review_page::review_page(&donation);
+        self.current_page = Some(page.clone());
+        self.state = State::AwaitingUi { page: page.clone(), pending: PendingAnswer::ReviewDonation { donation } };
+        actions.push(Action::Render(page));
+    }
+
+    /// The script's answer when the engine does not send its donation: a `PayloadResponse` with
+    /// `status` and `error`, or `PayloadVoid` for a script that speaks upstream feldspar's protocol,
+    /// which has no way to say that a donation failed.
+    fn refusal(&self, key: &str, status: u16, error: &str) -> Payload {
+        match self.config.donate_reply {
+            DonateReplyMode::Response => Payload::Response(DonateResponse {
+                success: false,
+                key: key.to_owned(),
+                status,
+                error: Some(error.to_owned()),
+            }),
+            DonateReplyMode::Legacy => Payload::Void,
+        }
+    }
+
     /// Buffers a log entry; errors flush the buffer at once, the rest at the end of the cycle.
+    /// The message is cut to [`bounds::MAX_LOG_MESSAGE_BYTES`], and `json_string` (what mono parses)
+    /// is rebuilt from the level and the cut message, so it cannot carry anything the message does
+    /// not. Past the session's log budget, entries are dropped after one line that says so.
     fn push_log(&mut self, log: LogCommand, actions: &mut Vec<Action>) {
         if log.level < self.config.min_log_level {
             return;
         }
+        let log = LogCommand::new(log.level, bounds::cut_to_bytes(log.message, bounds::MAX_LOG_MESSAGE_BYTES));
+        let log = match self.log_budget.admit(log.message.len()) {
+            LogAdmission::Send => log,
+            LogAdmission::LimitReached => LogCommand::new(LogLevel::Warn, bounds::log_limit_reached()),
+            LogAdmission::Drop => return,
+        };
         let is_error = log.level == LogLevel::Error;
         self.log_buffer.push(log);
         if is_error {
@@ -413,6 +513,7 @@ mod tests {
         check(
             r#"
             script> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> {"success":false,"key":"1-demo","status":503,"error":"down"}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
@@ -420,6 +521,9 @@ mod tests {
                 host <- event initialized
                 script <- start
                 script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-demo (3 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
                 host <- donate 1-demo [1]
                 host -> DonateResponse { success: false, key: "1-demo", status: 503, error: Some("down") }
                 script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-demo","status":503,"error":"down"}}
@@ -436,6 +540,7 @@ mod tests {
             SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
             r#"
             script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> {"success":true,"key":"k","status":200}
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
@@ -443,6 +548,9 @@ mod tests {
                 host <- event initialized
                 script <- start
                 script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation k (2 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
                 host <- donate k {}
                 host -> DonateResponse { success: true, key: "k", status: 200, error: None }
                 script <- {"__type__":"PayloadVoid"}
@@ -458,6 +566,7 @@ mod tests {
         check(
             r#"
             script> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+            ui> {"__type__":"PayloadTrue","value":true}
             host> none
             script> {"__type__":"CommandSystemExit","code":0,"info":""}
             "#,
@@ -465,10 +574,421 @@ mod tests {
                 host <- event initialized
                 script <- start
                 script -> {"__type__":"CommandSystemDonate","key":"k","json_string":"{}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation k (2 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
                 host <- donate k {}
                 host -> none
                 script <- {"__type__":"PayloadVoid"}
                 script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_with_a_bad_key_is_refused_with_400_and_a_log_without_the_key() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"../jan@example.org","json_string":"[1]"}
+            script> {"__type__":"CommandSystemDonate","key":"","json_string":"[1]"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"../jan@example.org","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key may only hold ASCII letters, digits, '-', '_' and '.']
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"../jan@example.org","status":400,"error":"the donation key may only hold ASCII letters, digits, '-', '_' and '.'"}}
+                script -> {"__type__":"CommandSystemDonate","key":"","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key is empty]
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"","status":400,"error":"the donation key is empty"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donate_with_a_bad_key_in_legacy_mode_answers_payload_void() {
+        check_with(
+            SessionConfig { donate_reply: DonateReplyMode::Legacy, ..SessionConfig::default() },
+            r#"
+            script> {"__type__":"CommandSystemDonate","key":"a b","json_string":"[1]"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"a b","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key may only hold ASCII letters, digits, '-', '_' and '.']
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn event_from_the_script_is_not_forwarded_to_the_host() {
+        check(
+            r#"
+            script> {"__type__":"CommandSystemEvent","name":"jan@example.org"}
+            script> {"__type__":"CommandSystemExit","code":0,"info":""}
+            "#,
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemEvent","name":"jan@example.org"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the script sent a CommandSystemEvent, which only the runtime sends; it was not forwarded]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    /// A consent form with one table `t` of one row `{"c": "v"}`; its donate answer is `CONSENT_ANSWER`.
+    const CONSENT_PAGE: &str = r#"{"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}"#;
+    const CONSENT_ANSWER: &str =
+        r#"{"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}"#;
+    const EXIT: &str = r#"{"__type__":"CommandSystemExit","code":0,"info":""}"#;
+
+    #[test]
+    fn ledger_consent_answer_donated_verbatim_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_radio_answer_donated_verbatim_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandUIRender","page":{{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{{"__type__":"PropsUIHeader","title":"Pick"}},"body":[{{"__type__":"PropsUIPromptRadioInput","title":"t","description":"d","items":[{{"id":1,"value":"Everything"}}]}}]}}}}
+                ui> {{"__type__":"PayloadString","value":"Everything"}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-choice","json_string":"Everything"}}
+                host> {{"success":true,"key":"1-choice","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Pick"},"body":[{"__type__":"PropsUIPromptRadioInput","title":"t","description":"d","items":[{"id":1,"value":"Everything"}]}]}}
+                ui <- PropsUIPageDataSubmission "Pick" [PropsUIPromptRadioInput]
+                ui -> {"__type__":"PayloadString","value":"Everything"}
+                script <- {"__type__":"PayloadString","value":"Everything"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-choice","json_string":"Everything"}
+                host <- donate 1-choice Everything
+                host -> DonateResponse { success: true, key: "1-choice", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-choice","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_modified_consent_answer_needs_review() {
+        // The answer with one more field, e.g. a timestamp the script added.
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\",\"at\":\"2024\"}}]"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\",\"at\":\"2024\"}]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-demo (55 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0","at":"2024"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_data_never_shown_needs_review_and_send_donates_it() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"{{\"email\":\"jan@example.org\"}}"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-secret","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"{\"email\":\"jan@example.org\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (27 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-secret {"email":"jan@example.org"}
+                host -> DonateResponse { success: true, key: "1-secret", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-secret","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_send_button_of_the_real_ui_donates() {
+        // What the UI answers when "Send" is pressed: the review form's donate answer, unchanged.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}}
+                ui> {{"__type__":"PayloadJSON","value":"[{{\"port-review\":[{{\"field\":\"[0]\",\"value\":\"1\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-secret","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (3 bytes)
+                ui -> {"__type__":"PayloadJSON","value":"[{\"port-review\":[{\"field\":\"[0]\",\"value\":\"1\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-secret [1]
+                host -> DonateResponse { success: true, key: "1-secret", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-secret","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_dont_send_answers_403_and_logs_only_the_size() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{{\"email\":\"jan@example.org\"}}"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{\"email\":\"jan@example.org\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation jan-example-org (27 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"jan-example-org","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (27 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_review_answered_with_anything_else_is_dont_send() {
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}}
+                ui> {{"__type__":"PayloadJSON","value":"[{{\"port-review\":[],\"deleted row count\":\"1\"}}]"}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-secret","json_string":"[1]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-secret (3 bytes)
+                ui -> {"__type__":"PayloadJSON","value":"[{\"port-review\":[],\"deleted row count\":\"1\"}]"}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-secret","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (3 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_decline_record_of_the_runtime_leaves_at_once() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{{\"status\": \"data_submission declined\"}}"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadFalse","value":false}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"{\"status\": \"data_submission declined\"}"}
+                host <- donate 1-demo {"status": "data_submission declined"}
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_decline_record_without_a_decline_needs_review() {
+        // Else a script could send it again and again, under keys that spell out participant data.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{{\"status\": \"data_submission declined\"}}"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"jan-example-org","json_string":"{\"status\": \"data_submission declined\"}"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation jan-example-org (38 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"jan-example-org","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (38 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_answer_lets_one_donation_through_and_a_repeat_needs_review() {
+        check(
+            &format!(
+                r#"
+                script> {CONSENT_PAGE}
+                ui> {CONSENT_ANSWER}
+                script> {{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                host> {{"success":true,"key":"1-demo","status":200}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-again","json_string":"[{{\"t\":[{{\"c\":\"v\"}}],\"deleted row count\":\"0\"}}]"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Your data"},"body":[{"__type__":"PropsUIPromptConsentFormViz","tables":[{"__type__":"PropsUIPromptConsentFormTableViz","id":"t","title":"T","data_frame":{"c":{"0":"v"}}}]}]}}
+                ui <- PropsUIPageDataSubmission "Your data" [PropsUIPromptConsentFormViz]
+                ui -> {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script <- {"__type__":"PayloadJSON","value":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                script -> {"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                host <- donate 1-demo [{"t":[{"c":"v"}],"deleted row count":"0"}]
+                host -> DonateResponse { success: true, key: "1-demo", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-demo","status":200}}
+                script -> {"__type__":"CommandSystemDonate","key":"1-again","json_string":"[{\"t\":[{\"c\":\"v\"}],\"deleted row count\":\"0\"}]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-again (43 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-again","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (43 bytes)]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn ledger_sending_after_review_approves_nothing_for_later_donations() {
+        // The participant approved one donation, not its content: the same content again is asked
+        // about again.
+        check(
+            &format!(
+                r#"
+                script> {{"__type__":"CommandSystemDonate","key":"1-a","json_string":"[2]"}}
+                ui> {{"__type__":"PayloadTrue","value":true}}
+                host> {{"success":true,"key":"1-a","status":200}}
+                script> {{"__type__":"CommandSystemDonate","key":"1-b","json_string":"[2]"}}
+                ui> {{"__type__":"PayloadFalse","value":false}}
+                script> {EXIT}
+                "#
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"1-a","json_string":"[2]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-a (3 bytes)
+                ui -> {"__type__":"PayloadTrue","value":true}
+                host <- donate 1-a [2]
+                host -> DonateResponse { success: true, key: "1-a", status: 200, error: None }
+                script <- {"__type__":"PayloadResponse","value":{"success":true,"key":"1-a","status":200}}
+                script -> {"__type__":"CommandSystemDonate","key":"1-b","json_string":"[2]"}
+                ui <- PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                ui reviews donation 1-b (3 bytes)
+                ui -> {"__type__":"PayloadFalse","value":false}
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"1-b","status":403,"error":"declined by the participant"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: a donation was declined by the participant at review (3 bytes)]
                 host <- exit 0 ""
                 outcome: Ok(Exited { code: 0, info: "" })
             "#]],
@@ -663,6 +1183,174 @@ mod tests {
     }
 }
 
+/// Tests of the bounds on what reaches the host besides donations. Their transcripts are long, so
+/// the trace is compacted: a run of one character longer than 8 becomes `<x×n>`, and a block of up
+/// to three lines that repeats is shown once, followed by `… ×n`.
+#[cfg(test)]
+mod bounds_tests {
+    use expect_test::{Expect, expect};
+
+    use crate::test_support::fakes_from_transcript;
+    use crate::{SessionConfig, run};
+
+    #[track_caller]
+    fn check(transcript: &str, expect: Expect) {
+        let (mut script, mut world, trace) = fakes_from_transcript(transcript);
+        let outcome = run(&mut script, &mut world, SessionConfig::default());
+        trace.push(format!("outcome: {outcome:?}"));
+        let lines: Vec<String> = trace.text().lines().map(compact_runs).collect();
+        let compacted: String = compact_repeats(&lines).iter().map(|line| format!("{line}\n")).collect();
+        expect.assert_eq(&compacted);
+    }
+
+    fn compact_runs(line: &str) -> String {
+        let mut compacted = String::new();
+        let mut characters = line.chars().peekable();
+        while let Some(character) = characters.next() {
+            let mut n_repeats = 1;
+            while characters.peek() == Some(&character) {
+                characters.next();
+                n_repeats += 1;
+            }
+            if n_repeats > 8 {
+                compacted.push_str(&format!("<{character}×{n_repeats}>"));
+            } else {
+                compacted.extend(std::iter::repeat_n(character, n_repeats));
+            }
+        }
+        compacted
+    }
+
+    fn compact_repeats(lines: &[String]) -> Vec<String> {
+        let mut compacted = Vec::new();
+        let mut line_idx = 0;
+        'lines: while line_idx < lines.len() {
+            for block_len in 1..=3 {
+                let block = &lines[line_idx..(line_idx + block_len).min(lines.len())];
+                let mut n_blocks = 1;
+                while lines.get(line_idx + n_blocks * block_len..line_idx + (n_blocks + 1) * block_len) == Some(block) {
+                    n_blocks += 1;
+                }
+                if n_blocks > 1 {
+                    compacted.extend(block.iter().cloned());
+                    compacted.push(format!("… ×{n_blocks}"));
+                    line_idx += n_blocks * block_len;
+                    continue 'lines;
+                }
+            }
+            compacted.push(lines[line_idx].clone());
+            line_idx += 1;
+        }
+        compacted
+    }
+
+    fn log(level: &str, message: &str) -> String {
+        format!(
+            r#"script> {{"__type__":"CommandSystemLog","level":"{level}","message":"{message}","json_string":"{{}}"}}"#
+        )
+    }
+
+    const EXIT: &str = r#"script> {"__type__":"CommandSystemExit","code":0,"info":""}"#;
+
+    #[test]
+    fn log_message_longer_than_1_kib_is_cut_with_a_marker() {
+        check(
+            &format!("{}\n{EXIT}", log("info", &"x".repeat(2000))),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"info","message":"<x×2000>","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [info: <x×1015>… [cut]]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_past_1000_messages_are_dropped_after_one_notice() {
+        let logs: Vec<String> = (0..1002).map(|_| log("error", "step")).collect();
+        check(
+            &format!("{}\n{EXIT}", logs.join("\n")),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"step","json_string":"{}"}
+                host <- logs [error: step]
+                script <- {"__type__":"PayloadVoid"}
+                … ×1000
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"step","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                … ×2
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the log limit of this session was reached (1000 messages or 256 KiB); later log messages are dropped]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn logs_past_256_kib_are_dropped_after_one_notice() {
+        let logs: Vec<String> = (0..258).map(|_| log("error", &"x".repeat(1024))).collect();
+        check(
+            &format!("{}\n{EXIT}", logs.join("\n")),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"<x×1024>","json_string":"{}"}
+                host <- logs [error: <x×1024>]
+                script <- {"__type__":"PayloadVoid"}
+                … ×256
+                script -> {"__type__":"CommandSystemLog","level":"error","message":"<x×1024>","json_string":"{}"}
+                script <- {"__type__":"PayloadVoid"}
+                … ×2
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- logs [warn: the log limit of this session was reached (1000 messages or 256 KiB); later log messages are dropped]
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donation_key_longer_than_200_characters_is_refused() {
+        check(
+            &format!(
+                r#"script> {{"__type__":"CommandSystemDonate","key":"{}","json_string":"[1]"}}
+                {EXIT}"#,
+                "k".repeat(201)
+            ),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemDonate","key":"<k×201>","json_string":"[1]"}
+                host <- logs [error: a donation was refused: the donation key is longer than 200 characters]
+                script <- {"__type__":"PayloadResponse","value":{"success":false,"key":"<k×201>","status":400,"error":"the donation key is longer than 200 characters"}}
+                script -> {"__type__":"CommandSystemExit","code":0,"info":""}
+                host <- exit 0 ""
+                outcome: Ok(Exited { code: 0, info: "" })
+            "#]],
+        );
+    }
+
+    #[test]
+    fn exit_info_longer_than_1_kib_is_cut_with_a_marker() {
+        check(
+            &format!(r#"script> {{"__type__":"CommandSystemExit","code":1,"info":"{}"}}"#, "i".repeat(5000)),
+            expect![[r#"
+                host <- event initialized
+                script <- start
+                script -> {"__type__":"CommandSystemExit","code":1,"info":"<i×5000>"}
+                host <- exit 1 "<i×1015>… [cut]"
+                outcome: Ok(Exited { code: 1, info: "<i×1015>… [cut]" })
+            "#]],
+        );
+    }
+}
+
 /// Tests of the session's state, which the UI re-attaches to.
 #[cfg(test)]
 mod state_tests {
@@ -712,6 +1400,16 @@ mod state_tests {
 
     const DONATE: &str = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[1]"}"#;
 
+    /// A session whose donation the participant sent from the review page: it waits for the host.
+    fn session_awaiting_host() -> Session {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        session.on_script_output(Ok(DONATE.into())).unwrap();
+        session.on_ui_answer(Payload::True).unwrap();
+        assert!(matches!(session.state(), State::AwaitingHost { .. }));
+        session
+    }
+
     #[test]
     fn runtime_failure_while_page_is_up_crashes() {
         let mut session = session_showing_confirm();
@@ -723,9 +1421,7 @@ mod state_tests {
 
     #[test]
     fn runtime_failure_while_donation_is_pending_crashes() {
-        let mut session = Session::new(SessionConfig::default());
-        session.start().unwrap();
-        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let mut session = session_awaiting_host();
         let actions = session.on_runtime_failure("worker died".into()).unwrap();
         assert!(matches!(session.state(), State::Crashed { .. }));
         assert!(actions.iter().any(|action| matches!(action, Action::Render(_))));
@@ -785,9 +1481,7 @@ mod state_tests {
 
     #[test]
     fn donate_failure_reaches_the_script_as_unsuccessful_response() {
-        let mut session = Session::new(SessionConfig::default());
-        session.start().unwrap();
-        session.on_script_output(Ok(DONATE.into())).unwrap();
+        let mut session = session_awaiting_host();
         let DonateAnswer::Reply(response) = donate_answer("1-demo", Err("sendMessage failed".into())) else {
             panic!("a failure is answered at once")
         };
@@ -816,6 +1510,26 @@ mod state_tests {
         assert_eq!(SessionLocale::from_host_page(Some(" ")).get(), None);
         assert_eq!(locale_for_browser_language("NL_be"), "nl");
         assert_eq!(locale_for_browser_language("de-DE"), "en");
+    }
+
+    #[test]
+    fn log_json_string_is_rebuilt_from_the_level_and_the_cut_message() {
+        let mut session = Session::new(SessionConfig::default());
+        session.start().unwrap();
+        let long_message = "m".repeat(3000);
+        let log = serde_json::json!({
+            "__type__": "CommandSystemLog", "level": "error", "message": long_message,
+            "json_string": serde_json::json!({"level": "error", "message": "secret".repeat(1000)}).to_string(),
+        });
+        let actions = session.on_script_output(Ok(log.to_string())).unwrap();
+        let [Action::SendLogs(entries), Action::SendToScript(Some(Payload::Void))] = actions.as_slice() else {
+            panic!("an error log goes out at once: {actions:?}")
+        };
+        let [entry] = entries.as_slice() else { panic!("one entry: {entries:?}") };
+        assert_eq!(entry.message.len(), 1024);
+        assert!(entry.message.ends_with("… [cut]"), "{}", entry.message);
+        let sent: serde_json::Value = serde_json::from_str(entry.json_string.as_deref().unwrap()).unwrap();
+        assert_eq!(sent, serde_json::json!({"level": "error", "message": entry.message}));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! A transcript has one step per line:
 //! - `script> <command JSON>`: the next command the script yields;
 //! - `script! <message>`: the script's runtime fails;
-//! - `ui> <payload JSON>`: the participant's next answer;
+//! - `ui> <payload JSON>`: the participant's next answer, to a page or to a donation review;
 //! - `host> <DonateResponse JSON>` or `host> none`: the host's next answer to a donation.
 //!
 //! Both fakes write what happens to a shared [`Trace`], one line per event, which tests compare
@@ -95,6 +95,11 @@ impl World for FakeWorld {
         let answer = self.answers.pop_front().ok_or_else(|| WorldError { message: "no ui> answer left".into() })?;
         self.trace.push(format!("ui -> {}", describe_payload(&answer)));
         Ok(answer)
+    }
+
+    fn review_donation(&mut self, donation: &DonateCommand, page: &Page) -> Result<Payload, WorldError> {
+        self.trace.push(format!("ui reviews donation {} ({} bytes)", donation.key, donation.json_string.len()));
+        self.answer(page)
     }
 
     fn donate(&mut self, donation: &DonateCommand) -> Option<DonateResponse> {
