@@ -17,16 +17,9 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   EXTENSION_ID, UI_URL, addStudyLink, demoDonateAndFinish, demoToConsent, generateDdp, launch, openUi, recordStates, repo,
-  sleep, startDevHost, startStaticServer, studyConfig, tempDir, waitForState,
+  sendOnReview, sleep, startDevHost, startStaticServer, studyConfig, tempDir, waitForState,
 } from './support.mjs';
 
-/// The extension's review page for a donation that is not verbatim one of the participant's
-/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
-async function sendOnReview(page, key) {
-  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
-  await page.locator('main').getByText(key).first().waitFor();
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-}
 
 /// A dev host serving `config` on its `/study` page, and a browser.
 async function withHostPage(config, { args = [] } = {}, body) {

@@ -6,7 +6,9 @@
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureExtension, launch, openUi, sessionId, sleep, startDevHost, waitForState } from './support.mjs';
+import {
+  fixtureExtension, launch, openUi, sendOnReview, sessionId, sleep, startDevHost, waitForState,
+} from './support.mjs';
 
 const RAISES = `
 from port.helpers import port_helpers as ph
@@ -22,13 +24,6 @@ def process(session_id, platform=None):
     yield from (
 `;
 
-/// The extension's review page for a donation that is not verbatim one of the participant's
-/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
-async function sendOnReview(page, key) {
-  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
-  await page.locator('main').getByText(key).first().waitFor();
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-}
 
 /// A fixture extension with `script`, one dev host, one browser; all torn down afterwards.
 async function withScript(script, body) {

@@ -11,16 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import {
-  TINY_SCRIPT, UI_URL, addStudyLink, launch, openUi, sessionId, startStaticServer, studyConfig, waitForState,
+  TINY_SCRIPT, UI_URL, addStudyLink, launch, openUi, sendOnReview, sessionId, startStaticServer, studyConfig, waitForState,
 } from './support.mjs';
 
-/// The extension's review page for a donation that is not verbatim one of the participant's
-/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
-async function sendOnReview(page, key) {
-  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
-  await page.locator('main').getByText(key).first().waitFor();
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
-}
 
 async function withBrowser(body) {
   const server = await startStaticServer();

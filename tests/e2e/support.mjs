@@ -335,6 +335,14 @@ def process(session_id, platform=None):
     _ = yield ph.render_page("Donated", [PropsUIPromptConfirm(Translatable({"en": text}), Translatable({"en": "Finish"}), Translatable({"en": "Close"}))])
 `;
 
+/// The extension's review page for a donation that is not verbatim one of the participant's
+/// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
+export async function sendOnReview(page, key) {
+  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
+  await page.locator('main').getByText(key).first().waitFor();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+}
+
 /// Records every state broadcast on the session channel in every page of the context
 /// (`window.portStates`), including pages the extension opens itself.
 export async function recordStates(context) {
