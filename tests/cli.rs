@@ -1,7 +1,7 @@
 //! `port script run` as a user meets it: studies end to end, answers, transcripts, donations,
 //! and the messages and exit status of things that go wrong.
 
-use crate::util::{STUDY_PRELUDE, TestDir, read_donation, run};
+use crate::util::{PortOutput, STUDY_PRELUDE, TestDir, read_donation, run};
 
 /// A study that asks for a file and a choice, and donates what it got.
 const FILE_AND_CHOICE_STUDY: &str = r#"
@@ -26,23 +26,22 @@ fn write_study(test_dir: &TestDir, body: &str) -> String {
     test_dir.write("study.py", &format!("{STUDY_PRELUDE}\n{body}")).display().to_string()
 }
 
+/// `port script run` of the demo study on the demo package, with `--auto`, session 1700000000000,
+/// donations in `out/`, and `extra_args`.
+fn run_demo_on_autopilot(test_dir: &TestDir, extra_args: &[&str]) -> PortOutput {
+    let zip_path = test_dir.demo_zip();
+    let study = crate::util::repo_root().join("studies/demo/script.py");
+    let (study, zip_path) = (study.display().to_string(), zip_path.display().to_string());
+    let mut args = vec!["script", "run", &study, "--file", &zip_path, "--auto"];
+    args.extend_from_slice(extra_args);
+    args.extend_from_slice(&["--session", "1700000000000", "--out", "out"]);
+    run(test_dir.port(&args))
+}
+
 #[test]
 fn demo_study_on_autopilot_completes_and_writes_the_donation() {
     let test_dir = TestDir::new();
-    let zip_path = test_dir.demo_zip();
-    let study = crate::util::repo_root().join("studies/demo/script.py");
-    let output = run(test_dir.port(&[
-        "script",
-        "run",
-        &study.display().to_string(),
-        "--file",
-        &zip_path.display().to_string(),
-        "--auto",
-        "--session",
-        "1700000000000",
-        "--out",
-        "out",
-    ]));
+    let output = run_demo_on_autopilot(&test_dir, &[]);
     let output = output.assert_code(0).assert_stdout_contains("exit 0: End of script");
     let donation = read_donation(&test_dir.join("out"), "1700000000000-demo");
     // The consent form's donation (ConsentFormViz): one object per table, in the D3I shape.
@@ -53,22 +52,7 @@ fn demo_study_on_autopilot_completes_and_writes_the_donation() {
 #[test]
 fn demo_study_donates_its_answers_verbatim_and_needs_no_review() {
     let test_dir = TestDir::new();
-    let zip_path = test_dir.demo_zip();
-    let study = crate::util::repo_root().join("studies/demo/script.py");
-    let output = run(test_dir.port(&[
-        "script",
-        "run",
-        &study.display().to_string(),
-        "--file",
-        &zip_path.display().to_string(),
-        "--auto",
-        "--fail-on-review",
-        "--session",
-        "1700000000000",
-        "--out",
-        "out",
-    ]))
-    .assert_code(0);
+    let output = run_demo_on_autopilot(&test_dir, &["--fail-on-review"]).assert_code(0);
     assert!(!output.stderr.contains("review:"), "{output}");
     // Both the consent form and the questionnaire went out.
     read_donation(&test_dir.join("out"), "1700000000000-demo");
