@@ -7,8 +7,8 @@ use js_sys::{Array, Reflect};
 use port_engine::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
 use port_engine::{Action, DonateAnswer, Session, SessionConfig, SessionLocale, State, donate_answer};
 use port_protocol::message::{
-    BackgroundMessage, DeliveryState, DeliveryView, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView,
-    StudyLabel, ViewMessage,
+    BackgroundMessage, DeliveryReport, DeliveryState, DeliveryView, SESSION_CHANNEL, SessionMessage, SessionStatus,
+    SessionView, StudyLabel, ViewMessage,
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
 use port_protocol::worker_message::{
@@ -224,14 +224,22 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
 
 /// The background reports what happened to a donation in the outbox.
 fn on_delivery(message: BackgroundMessage) {
-    let BackgroundMessage::Delivery { session_id, idempotency_key, key, state, status, error } = message;
-    let result = match state {
-        DeliveryState::Delivered if status == Some(409) => DeliveryResult::Duplicate409,
-        DeliveryState::Delivered => DeliveryResult::Delivered { status: status.unwrap_or(200) },
-        DeliveryState::Rejected => {
-            DeliveryResult::Rejected { status: status.unwrap_or(0), error: error.unwrap_or_default() }
+    let BackgroundMessage::Delivery { session_id, idempotency_key, key, report } = message;
+    let (result, state, status) = match report {
+        DeliveryReport::Delivered { status: 409 } => {
+            (DeliveryResult::Duplicate409, DeliveryState::Delivered, Some(409))
         }
-        DeliveryState::Pending => DeliveryResult::RetryableFailure(RetryableFailure::Status(status.unwrap_or(0))),
+        DeliveryReport::Delivered { status } => {
+            (DeliveryResult::Delivered { status }, DeliveryState::Delivered, Some(status))
+        }
+        DeliveryReport::Rejected { status, error } => {
+            (DeliveryResult::Rejected { status, error }, DeliveryState::Rejected, Some(status))
+        }
+        DeliveryReport::Retrying { last_status } => (
+            DeliveryResult::RetryableFailure(RetryableFailure::Status(last_status.unwrap_or(0))),
+            DeliveryState::Pending,
+            None,
+        ),
     };
     let answer = with_offscreen(|offscreen| {
         if offscreen.session_id != session_id {
