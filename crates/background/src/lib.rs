@@ -8,9 +8,7 @@ use port_engine::extension::{
     SessionRequest,
 };
 use port_engine::outbox::{DeliveryResult, Jitter, Outbox, OutboxChange, RetryableFailure, classify_http_status};
-use port_protocol::message::{
-    BackgroundMessage, DeliveryState, FromHostPage, SESSION_CHANNEL, ToHostPage, ViewMessage,
-};
+use port_protocol::message::{BackgroundMessage, FromHostPage, SESSION_CHANNEL, ToHostPage, ViewMessage};
 use port_protocol::study::{DonateTarget, OutboxRecord, StudyConfig, StudyOrigin};
 use port_protocol::worker_message::{
     BACKGROUND_TARGET, DonateOutcome, DonateQueued, LocalDonationList, SESSION_STORAGE_KEY, SessionInfo,
@@ -793,7 +791,8 @@ async fn resend_host_page_donations(study_id: &str) -> Result<(), WebError> {
 /// Applies an attempt's result to the stored record (read afresh, under the outbox lock) and
 /// tells the session.
 async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(), WebError> {
-    let (record, state, status, error) = {
+    let report = extension::delivery_report(&result);
+    let record = {
         let _guard = outbox_lock().await;
         let mut outbox = Outbox::from_records(load_outbox().await?);
         let now_ms = js_sys::Date::now() as u64;
@@ -808,15 +807,11 @@ async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(
         match change {
             OutboxChange::Store(record) => {
                 store_record(&record).await?;
-                (record, DeliveryState::Pending, None, None)
+                record
             }
-            OutboxChange::Delivered { record, status } => {
+            OutboxChange::Delivered { record, .. } | OutboxChange::Rejected { record, .. } => {
                 remove_record(idempotency_key).await?;
-                (record, DeliveryState::Delivered, Some(status), None)
-            }
-            OutboxChange::Rejected { record, status, error } => {
-                remove_record(idempotency_key).await?;
-                (record, DeliveryState::Rejected, Some(status), Some(error))
+                record
             }
         }
     };
@@ -824,9 +819,7 @@ async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(
         session_id: record.session_id,
         idempotency_key: record.idempotency_key,
         key: record.key,
-        state,
-        status,
-        error,
+        report,
     };
     CHANNEL.with(|cell| {
         if let (Some(channel), Ok(value)) = (cell.borrow().as_ref(), to_js(&message)) {

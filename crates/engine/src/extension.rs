@@ -1,11 +1,12 @@
 //! Decisions of the browser extension that are more than wiring: which session runs, which study
 //! is listed and may be removed, where a donation, a log or an event goes, which host page may
 //! push a study, what a host page's reply means for the outbox (and which record it answers), what
-//! a bridge's HTTP status means, and how locally kept donations are listed.
+//! a bridge's HTTP status means, what the session is told about a delivery, and how locally kept
+//! donations are listed.
 //!
 //! **Architecture Invariant:** no I/O; the wasm crates call these and perform the result.
 
-use port_protocol::message::FromHostPage;
+use port_protocol::message::{DeliveryReport, FromHostPage};
 use port_protocol::study::{DonateTarget, OutboxRecord, OutboxState, StudyConfig};
 use port_protocol::worker_message::{LocalDonationList, LocalDonationView, SessionInfo, StudyListEntry, StudyRecord};
 use port_protocol::{DonateResponse, LogCommand, LogLevel};
@@ -206,6 +207,25 @@ pub fn host_reply_record<'a>(
             (Some(record.session_id.as_str()) != running_session_id, record.state != OutboxState::Sending, *index)
         })
         .map(|(_, record)| record.idempotency_key.clone())
+}
+
+/// What the background tells the session about an attempt's `result`: delivered (409 for a
+/// duplicate), rejected with its error, or retrying with the host's last status (none for a
+/// network failure). It matches what [`crate::outbox::Outbox::on_result`] does with the record.
+pub fn delivery_report(result: &DeliveryResult) -> DeliveryReport {
+    match result {
+        DeliveryResult::Delivered { status } => DeliveryReport::Delivered { status: *status },
+        DeliveryResult::Duplicate409 => DeliveryReport::Delivered { status: 409 },
+        DeliveryResult::Rejected { status, error } => {
+            DeliveryReport::Rejected { status: *status, error: error.clone() }
+        }
+        DeliveryResult::RetryableFailure(RetryableFailure::Status(status)) => {
+            DeliveryReport::Retrying { last_status: Some(*status) }
+        }
+        DeliveryResult::RetryableFailure(RetryableFailure::Network { .. }) => {
+            DeliveryReport::Retrying { last_status: None }
+        }
+    }
 }
 
 /// What the script is told when a bridge (the dev host) answered a donation with `result`
@@ -541,6 +561,30 @@ mod tests {
             &DeliveryResult::RetryableFailure(RetryableFailure::Network { error: "Failed to fetch".into() }),
         );
         assert_eq!((offline.success, offline.status, offline.error.as_deref()), (false, 0, Some("Failed to fetch")));
+    }
+
+    #[test]
+    fn delivery_report_carries_each_results_own_data() {
+        let reports: Vec<String> = [
+            classify_http_status(201),
+            classify_http_status(409),
+            classify_http_status(422),
+            classify_http_status(503),
+            DeliveryResult::RetryableFailure(RetryableFailure::Network { error: "Failed to fetch".into() }),
+        ]
+        .iter()
+        .map(|result| format!("{:?}", delivery_report(result)))
+        .collect();
+        assert_eq!(
+            reports,
+            [
+                "Delivered { status: 201 }",
+                "Delivered { status: 409 }",
+                "Rejected { status: 422, error: \"the host refused the donation: HTTP 422\" }",
+                "Retrying { last_status: Some(503) }",
+                "Retrying { last_status: None }",
+            ]
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! **API Boundary:** [`Session`], [`Action`], [`Script`], [`World`] and [`run`]; the policies the
 //! extension's wasm crates follow: [`outbox`] (delivery, backoff, idempotency, the ack deadline),
 //! [`extension`] (which session runs, where donations and logs go, which origins may push studies),
+//! [`extension_session`] (the session as the offscreen document runs it: views, drafts, files, ack waits),
 //! [`consent`] (the JSON a consent form donates) and [`autopilot`].
 
 pub mod autopilot;
@@ -26,6 +27,7 @@ pub mod consent;
 mod driver;
 mod error_page;
 pub mod extension;
+pub mod extension_session;
 mod ledger;
 pub mod outbox;
 mod review_page;

@@ -139,19 +139,47 @@ pub enum DeliveryState {
 
 /// The background service worker → the session (offscreen document), on [`SESSION_CHANNEL`]:
 /// what happened to a donation in the outbox. Views ignore it.
+///
+/// On the wire the report's fields sit next to the others, tagged by `state`:
+///
+/// ```json
+/// {"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"delivered","status":200}
+/// {"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"rejected","status":422,"error":"…"}
+/// {"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"retrying","last_status":503}
+/// {"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"retrying"}
+/// ```
+///
+/// An unknown `type` or `state` is rejected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum BackgroundMessage {
+    /// The outbox record `idempotency_key` of donation `key`, of session `session_id`, had an
+    /// attempt with this result.
     Delivery {
         session_id: String,
         idempotency_key: String,
         key: String,
-        state: DeliveryState,
+        #[serde(flatten)]
+        report: DeliveryReport,
+    },
+}
+
+/// The result of one attempt to deliver an outbox record, as the session learns it. Each case
+/// carries its own data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum DeliveryReport {
+    /// The host has the donation: `status` is its 2xx, or 409 for a duplicate an earlier attempt
+    /// delivered. Final: the record is gone.
+    Delivered { status: u16 },
+    /// The host refused the donation for good (a 4xx other than 408, 409 and 429). Final: the
+    /// record is gone and not retried. `error` is for people and holds no donated data.
+    Rejected { status: u16, error: String },
+    /// The attempt failed and the outbox tries again later. `last_status` is the host's HTTP
+    /// status (5xx, 408, 429, …); `None` when no HTTP answer came (offline, DNS, TLS, CORS).
+    Retrying {
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        status: Option<u16>,
-        /// For a rejection: why, for people; no donated data.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        error: Option<String>,
+        last_status: Option<u16>,
     },
 }
 
@@ -337,21 +365,46 @@ mod tests {
         assert!(FromHostPage::from_value(&serde_json::json!({"__type__": "Nope"})).is_err());
     }
 
+    #[track_caller]
+    fn check_roundtrip<T>(value: T, json: &str)
+    where
+        T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(serde_json::to_string(&value).unwrap(), json);
+        assert_eq!(serde_json::from_str::<T>(json).unwrap(), value);
+    }
+
+    fn delivery(report: DeliveryReport) -> BackgroundMessage {
+        BackgroundMessage::Delivery { session_id: "1".into(), idempotency_key: "ab".into(), key: "k".into(), report }
+    }
+
     #[test]
     fn background_delivery_roundtrip() {
-        let message = BackgroundMessage::Delivery {
-            session_id: "1".into(),
-            idempotency_key: "ab".into(),
-            key: "k".into(),
-            state: DeliveryState::Delivered,
-            status: Some(200),
-            error: None,
-        };
-        let json = serde_json::to_string(&message).unwrap();
-        assert_eq!(
-            json,
-            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"delivered","status":200}"#
+        check_roundtrip(
+            delivery(DeliveryReport::Delivered { status: 200 }),
+            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"delivered","status":200}"#,
         );
-        assert_eq!(serde_json::from_str::<BackgroundMessage>(&json).unwrap(), message);
+        check_roundtrip(
+            delivery(DeliveryReport::Rejected { status: 422, error: "the host refused the donation: HTTP 422".into() }),
+            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"rejected","status":422,"error":"the host refused the donation: HTTP 422"}"#,
+        );
+        check_roundtrip(
+            delivery(DeliveryReport::Retrying { last_status: Some(503) }),
+            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"retrying","last_status":503}"#,
+        );
+        check_roundtrip(
+            delivery(DeliveryReport::Retrying { last_status: None }),
+            r#"{"type":"delivery","session_id":"1","idempotency_key":"ab","key":"k","state":"retrying"}"#,
+        );
+    }
+
+    #[test]
+    fn background_delivery_without_its_case_data_is_rejected() {
+        let decode = |json: &str| serde_json::from_str::<BackgroundMessage>(json).map_err(|error| error.to_string());
+        // A rejection without its error, a delivery without its status, the old `pending` state.
+        let base = r#""type":"delivery","session_id":"1","idempotency_key":"ab","key":"k""#;
+        assert!(decode(&format!(r#"{{{base},"state":"rejected","status":422}}"#)).is_err());
+        assert!(decode(&format!(r#"{{{base},"state":"delivered"}}"#)).is_err());
+        assert!(decode(&format!(r#"{{{base},"state":"pending"}}"#)).is_err());
     }
 }
