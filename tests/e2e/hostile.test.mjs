@@ -148,6 +148,7 @@ test('hostile: a study script cannot leak past the sandbox or donate unseen data
 
     // The donation of data no page showed goes to the participant first.
     await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 30_000 });
+    await page.getByRole('note').getByText('This page is from the port extension, not from the study.').waitFor();
     assert.match(await page.locator('main').innerText(), /participant-secret-12345/, 'the review shows what the study wants to send');
     assert.deepEqual(await host.donations(), [], 'nothing reached the host without a click');
     await page.getByRole('button', { name: 'No', exact: true }).click();
@@ -155,6 +156,8 @@ test('hostile: a study script cannot leak past the sandbox or donate unseen data
     await page.getByRole('button', { name: 'Finish' }).click();
     await waitForState(page, (state) => state.status.state === 'finished', 30_000);
     assert.deepEqual(await host.donations(), [], 'a declined review sends nothing');
+    await page.getByRole('region', { name: 'What this study sent' }).waitFor();
+    assert.equal(await page.locator('[data-sent-donation]').count(), 0, 'the finished screen lists no donation');
     assert.deepEqual(sink.hits, [], `requests reached the attacker's sink; outcomes: ${outcomes}`);
     assert.deepEqual(errors, []);
 
@@ -165,6 +168,8 @@ test('hostile: a study script cannot leak past the sandbox or donate unseen data
     const session = await sessionId(page);
     await demoDonateAndFinish(page);
     await host.waitFor(session, `${session}-demo`);
+    // Everything that left is listed for the participant.
+    await page.locator(`[data-sent-donation="${session}-demo"]`).waitFor({ timeout: 30_000 });
     assert.deepEqual(sink.hits, []);
   } finally {
     await browser.close();

@@ -473,3 +473,28 @@ test('ui: answers given before a locale switch survive the redraw it causes (iss
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('ui: the extension\'s own page is marked outside the page, and the finished screen lists all that was sent', async () => {
+  const { page, context, errors } = await openView();
+  const confirm = { __type__: 'PropsUIPromptConfirm', text: en('Send this?'), ok: en('Send'), cancel: en('No') };
+  // A study's page that copies the review's heading gets no mark; the extension's page does.
+  await sendState(page, { page_seq: 70, status: { state: 'awaiting-participant' }, page: submission(en('A question from the extension, not from the study'), [confirm]) });
+  await page.getByRole('button', { name: 'Send' }).waitFor();
+  assert.equal(await page.getByRole('note').filter({ hasText: 'not from the study' }).count(), 0);
+  await sendState(page, { page_seq: 71, status: { state: 'awaiting-participant' }, extension_page: true, page: submission(en('A question from the extension, not from the study'), [confirm]) });
+  await page.getByRole('note').getByText('This page is from the port extension, not from the study.').waitFor();
+  assert.equal(await page.locator('article.page .extension-page').count(), 0, 'the mark is outside the page element');
+
+  await sendState(page, {
+    page_seq: 72, status: { state: 'finished', code: 0 },
+    sent: { donations: [{ key: '1-demo', n_bytes: 1234 }], logs: [{ level: 'info', message: 'Demo study started' }] },
+  });
+  const sent = page.getByRole('region', { name: 'What this study sent' });
+  await sent.getByText('Donation 1-demo (1234 bytes)').waitFor();
+  await sent.getByText('Log messages (1)').click();
+  await sent.getByText('info: Demo study started').waitFor();
+  await sendState(page, { page_seq: 73, status: { state: 'finished', code: 0 }, sent: { donations: [], logs: [] } });
+  await page.getByRole('region', { name: 'What this study sent' }).getByText('Nothing was sent.').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -20,15 +20,17 @@
 use std::collections::HashMap;
 
 use port_protocol::message::{
-    BackgroundMessage, DeliveryReport, DeliveryState, DeliveryView, PageDraft, SessionStatus, SessionView, StudyLabel,
-    ViewMessage,
+    BackgroundMessage, DeliveryReport, DeliveryState, DeliveryView, PageDraft, SentDonation, SentView, SessionStatus,
+    SessionView, StudyLabel, ViewMessage,
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
 use port_protocol::worker_message::{DonateOutcome, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
 use port_protocol::{DonateResponse, Page, Payload, Text};
 
 use crate::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
-use crate::{Action, DonateAnswer, Session, SessionConfig, SessionError, SessionLocale, State, donate_answer};
+use crate::{
+    Action, DonateAnswer, PendingAnswer, Session, SessionConfig, SessionError, SessionLocale, State, donate_answer,
+};
 
 /// Which `File`s travel in a message's `files` array. The offscreen document holds the `File`s;
 /// the engine only names them.
@@ -155,6 +157,8 @@ pub struct ExtensionSession {
     platform: Option<String>,
     /// The session's donations that went into the outbox, oldest first.
     deliveries: Vec<DeliveryView>,
+    /// Every donation and log handed to the host bridge, shown once the session finished.
+    sent: SentView,
     donation: DonationWait,
     /// Whether what views show changed since the last broadcast (the status aside, which is
     /// compared with `shown_status`; the draft aside, which views send, not receive).
@@ -177,6 +181,7 @@ impl ExtensionSession {
             study: None,
             platform: None,
             deliveries: Vec::new(),
+            sent: SentView::default(),
             donation: DonationWait::None,
             view_changed: false,
             shown_status: None,
@@ -205,6 +210,15 @@ impl ExtensionSession {
             }),
             deliveries: self.deliveries.clone(),
             draft: self.draft.as_ref().map(|kept| kept.draft.clone()),
+            extension_page: matches!(
+                self.session.state(),
+                State::AwaitingUi {
+                    pending: PendingAnswer::ReviewDonation { .. } | PendingAnswer::ContinueAfterBadCommand,
+                    ..
+                }
+            ),
+            // Only the finished screen shows it, so states during the session stay small.
+            sent: self.session.is_finished().then(|| self.sent.clone()),
         }
     }
 
@@ -481,15 +495,21 @@ impl ExtensionSession {
                     }
                 }
                 Action::Donate(donation) => {
+                    self.sent
+                        .donations
+                        .push(SentDonation { key: donation.key.clone(), n_bytes: donation.json_string.len() as u64 });
                     self.donation =
                         DonationWait::AwaitingReply { key: donation.key.clone(), early_results: HashMap::new() };
                     effects
                         .push(Effect::Donate(ToBackground::Donate { session_id: self.session_id.clone(), donation }));
                 }
-                Action::SendLogs(entries) => effects.push(Effect::SendToBackground(ToBackground::Logs {
-                    session_id: self.session_id.clone(),
-                    entries,
-                })),
+                Action::SendLogs(entries) => {
+                    self.sent.logs.extend(entries.iter().cloned());
+                    effects.push(Effect::SendToBackground(ToBackground::Logs {
+                        session_id: self.session_id.clone(),
+                        entries,
+                    }));
+                }
                 Action::SendEvent(name) => effects
                     .push(Effect::SendToBackground(ToBackground::Event { session_id: self.session_id.clone(), name })),
                 Action::Exit(exit) => effects
@@ -740,8 +760,55 @@ mod tests {
         if let Some(draft) = &view.draft {
             write!(text, "; draft {}", serde_json::to_string(draft).unwrap()).unwrap();
         }
+        if view.extension_page {
+            text.push_str("; the extension's page");
+        }
+        if let Some(sent) = &view.sent {
+            let donations: Vec<String> =
+                sent.donations.iter().map(|donation| format!("{} {} bytes", donation.key, donation.n_bytes)).collect();
+            let logs: Vec<String> = sent.logs.iter().map(|log| format!("{:?} {}", log.level, log.message)).collect();
+            write!(text, "; sent donations [{}] logs [{}]", donations.join(", "), logs.join(", ")).unwrap();
+        }
         text
     }
+    #[test]
+    fn review_page_is_marked_as_the_extensions_and_what_was_sent_shows_at_the_end() {
+        // A donation no page showed: the engine's review page, which views mark as the extension's.
+        // After Send it is listed with the logs on the finished screen.
+        check(
+            r#"
+            open>
+            worker> ready
+            script> donate
+            view> {"type":"answer","page_seq":1,"payload":{"__type__":"PayloadTrue","value":true}}
+            reply> {"success":true,"key":"s1-demo","status":200}
+            script> {"__type__":"CommandSystemLog","level":"info","message":"done","json_string":"{}"}
+            script> exit
+            "#,
+            expect![[r#"
+                open>
+                  views <- booting start 0/4 #0
+                worker> ready
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0
+                script> CommandSystemDonate
+                  views <- awaiting-participant #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]; the extension's page
+                view> {"type":"answer","page_seq":1,"payload":{"__type__":"PayloadTrue","value":true}}
+                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  views <- working #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
+                reply> {"success":true,"key":"s1-demo","status":200}
+                  worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":true,"key":"s1-demo","status":200}}}
+                script> CommandSystemLog
+                  worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadVoid"}}
+                script> CommandSystemExit
+                  background <- {"type":"logs","session_id":"s1","entries":[{"level":"info","message":"done","json_string":"{\"level\":\"info\",\"message\":\"done\"}"}]}
+                  background <- {"type":"exit","session_id":"s1","exit":{"code":0,"info":""}}
+                  views <- finished 0 #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]; sent donations [s1-demo 3 bytes] logs [Info done]
+            "#]],
+        );
+    }
+
     #[test]
     fn status_booting_until_the_script_starts_then_working() {
         check(
@@ -794,7 +861,7 @@ mod tests {
                 script> CommandSystemExit
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"info","message":"m","json_string":"{\"level\":\"info\",\"message\":\"m\"}"}]}
                   background <- {"type":"exit","session_id":"s1","exit":{"code":0,"info":""}}
-                  views <- finished 0 #1 PropsUIPageDataSubmission "Check" [PropsUIPromptConfirm]
+                  views <- finished 0 #1 PropsUIPageDataSubmission "Check" [PropsUIPromptConfirm]; sent donations [] logs [Info m]
             "#]],
         );
     }
@@ -819,7 +886,7 @@ mod tests {
                   log: the script runtime failed; the error page says why
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"the script runtime failed","json_string":"{\"level\":\"error\",\"message\":\"the script runtime failed\"}"}]}
                   background <- {"type":"session-crashed","session_id":"s1"}
-                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("Traceback: secret participant data")]
+                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("Traceback: secret participant data")]; sent donations [] logs [Error the script runtime failed]
                 worker> {"eventType":"bootProgress","step":"micropip","stepIdx":2,"nSteps":4}
                 worker> ready
                   log: the session is not waiting for start (it is crashed)
@@ -844,9 +911,9 @@ mod tests {
                   log: the script runtime failed; the error page says why
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"the script runtime failed","json_string":"{\"level\":\"error\",\"message\":\"the script runtime failed\"}"}]}
                   background <- {"type":"session-crashed","session_id":"s1"}
-                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("cannot fetch the study script https://x.org/s.py: HTTP 404")]
+                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("cannot fetch the study script https://x.org/s.py: HTTP 404")]; sent donations [] logs [Error the script runtime failed]
                 view> {"type":"attach"}
-                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("cannot fetch the study script https://x.org/s.py: HTTP 404")]
+                  views <- crashed #1 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("cannot fetch the study script https://x.org/s.py: HTTP 404")]; sent donations [] logs [Error the script runtime failed]
             "#]],
         );
     }
@@ -1565,9 +1632,9 @@ mod tests {
                   log: the script runtime failed; the error page says why
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"the script runtime failed","json_string":"{\"level\":\"error\",\"message\":\"the script runtime failed\"}"}]}
                   background <- {"type":"session-crashed","session_id":"s1"}
-                  views <- crashed #2 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("worker died")]; deliveries [s1-demo Pending]
+                  views <- crashed #2 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("worker died")]; deliveries [s1-demo Pending]; sent donations [s1-demo 3 bytes] logs [Error the script runtime failed]
                 @3000 background> {"type":"delivery","session_id":"s1","idempotency_key":"ab","key":"s1-demo","state":"delivered","status":200}
-                  views <- crashed #2 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("worker died")]; deliveries [s1-demo Delivered 200]
+                  views <- crashed #2 PropsUIPageDataSubmission "Something went wrong" [PropsUIPromptText, PropsUIPageError("worker died")]; deliveries [s1-demo Delivered 200]; sent donations [s1-demo 3 bytes] logs [Error the script runtime failed]
                 @31000 timer> ab
             "#]],
         );

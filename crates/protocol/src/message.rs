@@ -116,6 +116,29 @@ pub struct SessionView {
     /// message's `files` array.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<PageDraft>,
+    /// The page is the extension's own (a donation review, a command it could not handle), not
+    /// the study's: views mark it so, in a way a study's page cannot copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub extension_page: bool,
+    /// Everything the session handed to the host bridge, once it finished: the participant can
+    /// see all that left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<SentView>,
+}
+
+/// What a finished session handed to the host bridge, in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentView {
+    pub donations: Vec<SentDonation>,
+    /// As sent: the engine's bounds already cut them.
+    pub logs: Vec<crate::LogCommand>,
+}
+
+/// A donation handed to the host bridge: its key and the size of its `json_string`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentDonation {
+    pub key: String,
+    pub n_bytes: u64,
 }
 
 /// One donation of the session on its way to the host.
@@ -292,11 +315,41 @@ mod tests {
             study: None,
             deliveries: Vec::new(),
             draft: None,
+            extension_page: false,
+            sent: None,
         });
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(
             json,
             r#"{"type":"state","page_seq":1,"status":{"state":"booting","step":"pyodide","step_idx":1,"n_steps":4},"locale":"en"}"#
+        );
+        assert_eq!(serde_json::from_str::<SessionMessage>(&json).unwrap(), message);
+    }
+
+    #[test]
+    fn session_state_finished_with_what_was_sent_roundtrip() {
+        let message = SessionMessage::State(SessionView {
+            page_seq: 3,
+            status: SessionStatus::Finished { code: 0 },
+            page: None,
+            locale: None,
+            study: None,
+            deliveries: Vec::new(),
+            draft: None,
+            extension_page: true,
+            sent: Some(SentView {
+                donations: vec![SentDonation { key: "1-demo".into(), n_bytes: 12 }],
+                logs: vec![crate::LogCommand {
+                    level: crate::LogLevel::Info,
+                    message: "started".into(),
+                    json_string: Some(r#"{"level": "info", "message": "started"}"#.into()),
+                }],
+            }),
+        });
+        let json = serde_json::to_string(&message).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"state","page_seq":3,"status":{"state":"finished","code":0},"extension_page":true,"sent":{"donations":[{"key":"1-demo","n_bytes":12}],"logs":[{"level":"info","message":"started","json_string":"{\"level\": \"info\", \"message\": \"started\"}"}]}}"#
         );
         assert_eq!(serde_json::from_str::<SessionMessage>(&json).unwrap(), message);
     }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
 use port_engine::consent::{TableData, TableError};
-use port_protocol::message::{DeliveryState, DeliveryView};
+use port_protocol::message::{DeliveryState, DeliveryView, SentView};
 use port_protocol::message::{
     PageDraft, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, TableDraft, ViewMessage,
 };
@@ -609,6 +609,34 @@ fn render_main(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sys:
     (main.build(), focus)
 }
 
+/// Every donation and log the finished session handed to the host bridge: the participant can
+/// check all that left.
+fn render_sent(state: &App, sent: &SentView) -> El {
+    let mut section = El::new("section")
+        .class("sent")
+        .attr("aria-label", &state.t("sentTitle"))
+        .child(El::new("h2").text(&state.t("sentTitle")));
+    if sent.donations.is_empty() && sent.logs.is_empty() {
+        return section.child(El::new("p").text(&state.t("sentNothing")));
+    }
+    let mut donations = El::new("ul");
+    for donation in &sent.donations {
+        let text = state.tf("sentDonation", &[&donation.key, &donation.n_bytes.to_string()]);
+        donations = donations.child(El::new("li").attr("data-sent-donation", &donation.key).text(&text));
+    }
+    section = section.child(donations);
+    if !sent.logs.is_empty() {
+        let mut logs = El::new("ul");
+        for log in &sent.logs {
+            let level = serde_json::to_value(log.level).ok().and_then(|level| level.as_str().map(str::to_owned));
+            logs = logs.child(El::new("li").text(&format!("{}: {}", level.unwrap_or_default(), log.message)));
+        }
+        let summary = El::new("summary").text(&state.tf("sentLogs", &[&sent.logs.len().to_string()]));
+        section = section.child(El::new("details").child(summary).child(logs));
+    }
+    section
+}
+
 fn render_deliveries(state: &App, deliveries: &[DeliveryView]) -> El {
     let mut list = El::new("ul");
     for delivery in deliveries {
@@ -836,6 +864,11 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
                         .text(&state.t("crashedBody")),
                 );
             }
+            if view.extension_page {
+                // Outside the page element, which is all a study's page can draw into.
+                section = section
+                    .child(El::new("p").class("extension-page").attr("role", "note").text(&state.t("extensionPage")));
+            }
             let page = view.page.as_ref().map(|_| state.last_page.clone()).unwrap_or(None);
             match page {
                 Some((page_seq, page)) => {
@@ -868,6 +901,9 @@ fn render_status(app: &Rc<RefCell<App>>, state: &App) -> (Element, Option<web_sy
             if *code != 0 {
                 section =
                     section.child(El::new("p").class("muted").text(&state.tf("finishedCode", &[&code.to_string()])));
+            }
+            if let Some(sent) = &view.sent {
+                section = section.child(render_sent(state, sent));
             }
             if let Some(donations) = render_local_donations(state) {
                 section = section.child(donations);
