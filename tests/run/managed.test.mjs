@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { EXTENSION_ID, TINY_SCRIPT, launch, openUi, studyConfig, waitForState } from '../e2e/support.mjs';
+import { EXTENSION_ID, TINY_SCRIPT, launch, openUi, sendOnReview, studyConfig, waitForState } from '../e2e/support.mjs';
 
 const POLICY_DIR = '/etc/chromium/policies/managed';
 const POLICY_FILE = path.join(POLICY_DIR, 'port-e2e-managed.json');
@@ -52,6 +52,8 @@ test('managed: presets from chrome.storage.managed are listed, run, and bad ones
     await studies.getByText('Lab study (version 2.0.0)').waitFor({ timeout: 30_000 });
     assert.equal(await studies.locator('li[data-study="lab-study"]').getByRole('button', { name: /Remove/ }).count(), 0);
     await studies.getByRole('button', { name: 'Start the study Lab study' }).click();
+    // The tiny script donates a record no page showed: the participant reviews it first.
+    await sendOnReview(page, /-tiny/);
     await page.getByRole('button', { name: 'Finish' }).waitFor({ timeout: 60_000 });
     const state = await waitForState(page, (view) => view.study?.title === 'Lab study');
     assert.equal(state.study.version, '2.0.0');
