@@ -43,11 +43,12 @@ export const BROWSER_SERVICES_OFFLINE = [
 /// Launches a persistent headless Chromium context with an unpacked extension.
 /// `proxyPort` routes everything but loopback through a proxy (loopback bypasses it by default).
 /// `netLog` writes Chromium's NetLog there (complete once the browser closed; see `readNetLog`).
+/// `args`: more Chromium switches.
 /// Returns `{context, worker, profile, swConsole, close}`; `swConsole` collects the service
 /// worker's console messages from its first run.
 /// `profile`: reuse this profile folder (to restart the browser with its storage) and keep it on
 /// close; by default a fresh one is made and removed.
-export async function launch({ extension = extensionDir, proxyPort, profile: keptProfile, netLog } = {}) {
+export async function launch({ extension = extensionDir, proxyPort, profile: keptProfile, netLog, args: extraArgs = [] } = {}) {
   assert.ok(existsSync(path.join(extension, 'manifest.json')), `no build at ${extension}`);
   const profile = keptProfile ?? tempDir('profile');
   const args = [
@@ -58,6 +59,7 @@ export async function launch({ extension = extensionDir, proxyPort, profile: kep
   ];
   if (proxyPort) args.push(`--proxy-server=http://127.0.0.1:${proxyPort}`, ...BROWSER_SERVICES_OFFLINE);
   if (netLog) args.push(`--log-net-log=${netLog}`);
+  args.push(...extraArgs);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,

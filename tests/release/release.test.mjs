@@ -1,12 +1,16 @@
 // The release build (`port build --release`): what goes to the Web Store, and that the optimised
-// wasm still runs the demo study. Run after `port build --release`; ./dev test does.
+// wasm still runs the demo study and a study from an https link, both in the sandbox. Run after
+// `port build --release`; ./dev test does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
 import path from 'node:path';
 
-import { generateDdp, launch, openUi, repo, tempDir, demoToConsent } from '../e2e/support.mjs';
+import {
+  addStudyLink, demoToConsent, generateDdp, launch, openUi, repo, sendOnReview, studyConfig, tempDir,
+} from '../e2e/support.mjs';
 
 const version = readFileSync(path.join(repo, 'Cargo.toml'), 'utf8').match(/^version = "(.+)"/m)[1];
 const releaseDir = path.join(repo, 'dist', 'release');
@@ -51,5 +55,35 @@ test('release: the optimised build runs the demo study to its consent form', asy
     assert.deepEqual(browser.swConsole.filter((message) => message.type === 'error'), []);
   } finally {
     await browser.close();
+  }
+});
+
+test('release: a study from an https link runs in the sandbox', { timeout: 120_000 }, async () => {
+  // Release builds take https study links only: a local https server with a throwaway certificate
+  // that this browser is told to accept.
+  const dir = tempDir('release-tls');
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile,
+    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const config = JSON.stringify(studyConfig({ platform: 'ReleaseLink' }));
+  const server = createServer({ key: readFileSync(keyFile), cert: readFileSync(certFile) }, (request, response) => {
+    response.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' }).end(config);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const browser = await launch({ extension: extensionDir, args: ['--ignore-certificate-errors'] });
+  try {
+    const { page, errors } = await openUi(browser.context);
+    await addStudyLink(page, `https://127.0.0.1:${server.address().port}/study.json`);
+    await page.getByText('The study tiny was added.').waitFor({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+    await sendOnReview(page, /tiny/);
+    await page.locator('main').getByText(/answer PayloadResponse success=True status=200 platform=ReleaseLink/).waitFor({ timeout: 60_000 });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
   }
 });
