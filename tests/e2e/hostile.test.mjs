@@ -151,7 +151,7 @@ test('hostile: a study script cannot leak past the sandbox or donate unseen data
     await page.getByRole('note').getByText('This page is from the port extension, not from the study.').waitFor();
     assert.match(await page.locator('main').innerText(), /participant-secret-12345/, 'the review shows what the study wants to send');
     assert.deepEqual(await host.donations(), [], 'nothing reached the host without a click');
-    await page.getByRole('button', { name: 'No', exact: true }).click();
+    await page.getByRole('button', { name: "Don't send" }).click();
     await page.getByText(/stolen donation answered PayloadResponse success=False status=403/).waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Finish' }).click();
     await waitForState(page, (state) => state.status.state === 'finished', 30_000);

@@ -484,16 +484,22 @@ test('ui: the extension\'s own page is marked outside the page, and the finished
   await sendState(page, { page_seq: 71, status: { state: 'awaiting-participant' }, extension_page: true, page: submission(en('A question from the extension, not from the study'), [confirm]) });
   await page.getByRole('note').getByText('This page is from the port extension, not from the study.').waitFor();
   assert.equal(await page.locator('article.page .extension-page').count(), 0, 'the mark is outside the page element');
+  // A review (a consent form of the extension's) asks Send or Don't send.
+  const review = { __type__: 'PropsUIPromptConsentFormViz', tables: [], donateQuestion: en('Send this?'), donateButton: en('Send') };
+  await sendState(page, { page_seq: 72, status: { state: 'awaiting-participant' }, extension_page: true, page: submission(en('Review'), [review]) });
+  await page.getByRole('button', { name: "Don't send" }).click();
+  const kept = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 72);
+  assert.deepEqual(kept.payload, { __type__: 'PayloadFalse', value: false });
 
   await sendState(page, {
-    page_seq: 72, status: { state: 'finished', code: 0 },
+    page_seq: 73, status: { state: 'finished', code: 0 },
     sent: { donations: [{ key: '1-demo', n_bytes: 1234 }], logs: [{ level: 'info', message: 'Demo study started' }] },
   });
   const sent = page.getByRole('region', { name: 'What this study sent' });
   await sent.getByText('Donation 1-demo (1234 bytes)').waitFor();
   await sent.getByText('Log messages (1)').click();
   await sent.getByText('info: Demo study started').waitFor();
-  await sendState(page, { page_seq: 73, status: { state: 'finished', code: 0 }, sent: { donations: [], logs: [] } });
+  await sendState(page, { page_seq: 74, status: { state: 'finished', code: 0 }, sent: { donations: [], logs: [] } });
   await page.getByRole('region', { name: 'What this study sent' }).getByText('Nothing was sent.').waitFor();
   assert.deepEqual(errors, []);
   await context.close();

@@ -5,7 +5,7 @@
 //! - a text saying that the extension asks, not the study, with the donation's key and size;
 //! - the content as a `ConsentFormViz` with one read-only table (`delete_option: false`) of
 //!   (field, value) rows, which the UI can search and page through;
-//! - that form's buttons as the decision: "Send" (its donate button) and the UI's "No".
+//! - that form's buttons as the decision: "Send" (its donate button) and the UI's decline button, which says "Don't send" on the extension's own pages.
 //!
 //! Why a `ConsentFormViz` and not a `Confirm` under a table: no consent table renders without
 //! controls of its own. An upstream `ConsentFormTable` always gets delete buttons, and deleting

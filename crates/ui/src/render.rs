@@ -529,6 +529,9 @@ fn donate_buttons(
 ) -> El {
     let question_text = question.map_or_else(|| state.t("donateQuestion"), |text| ctx.text(text));
     let donate_text = donate_label.map_or_else(|| state.t("donate"), |text| ctx.text(text));
+    // On the extension's own review page the choice is about one donation: Send or Don't send.
+    let extension_page = state.view.as_ref().is_some_and(|view| view.extension_page);
+    let decline_text = state.t(if extension_page { "dontSend" } else { "decline" });
     let ctx_donate = ctx.clone();
     let ctx_decline = ctx.clone();
     El::new("div").class("donate").child(El::new("p").class("donate-question").text(&question_text)).child(
@@ -536,7 +539,7 @@ fn donate_buttons(
             .class("buttons")
             .child(button(&donate_text).class("primary").on("click", move |_| on_donate(&ctx_donate)))
             .child(
-                button(&state.t("decline"))
+                button(&decline_text)
                     .class("secondary")
                     .on("click", move |_| ctx_decline.answer(port_protocol::Payload::False, None)),
             ),
