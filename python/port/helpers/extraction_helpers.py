@@ -28,6 +28,14 @@ content_logger.propagate = False
 content_logger.addHandler(logging.NullHandler())
 
 
+class _SkippedMember(Exception):
+    """A member read stopped at a bound; `reason` is the count's name in `errors`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass
 class JsonExtractionResult:
     found: bool
@@ -53,12 +61,42 @@ class RawExtractionResult:
     member_path: Optional[str] = None
 
 
-class ZipArchiveReader:
-    """Member reads over one zip; `archive_members` is the namelist cached by validation."""
+#: At most this many bytes are inflated from one member (a study may pass another `member_limit`).
+DEFAULT_MEMBER_LIMIT = 256 * 1024 * 1024
+#: At most this many bytes are inflated from all members of one upload, through one reader.
+DEFAULT_TOTAL_LIMIT = 1024 * 1024 * 1024
+#: A member that inflates to more than this many times its compressed size is a bomb, not data;
+#: checked once it has inflated past `RATIO_CHECK_FLOOR`, so small, very regular files still read.
+DEFAULT_MAX_RATIO = 100
+RATIO_CHECK_FLOOR = 8 * 1024 * 1024
+_READ_CHUNK = 1024 * 1024
 
-    def __init__(self, zip_path_or_filelike: Any, archive_members: Optional[list], errors: Counter) -> None:
+
+class ZipArchiveReader:
+    """Member reads over one zip; `archive_members` is the namelist cached by validation.
+
+    Reads are bounded: a member is inflated chunk by chunk, never trusting the size its header
+    declares, and is skipped (with a count in `errors`) once it passes `member_limit`, the
+    upload's `total_limit`, or `max_ratio` times its compressed size. A bomb costs a count, not
+    the participant's memory.
+    """
+
+    def __init__(
+        self,
+        zip_path_or_filelike: Any,
+        archive_members: Optional[list],
+        errors: Counter,
+        *,
+        member_limit: int = DEFAULT_MEMBER_LIMIT,
+        total_limit: int = DEFAULT_TOTAL_LIMIT,
+        max_ratio: float = DEFAULT_MAX_RATIO,
+    ) -> None:
         self.zip_source = zip_path_or_filelike
         self.errors = errors
+        self.member_limit = member_limit
+        self.total_limit = total_limit
+        self.max_ratio = max_ratio
+        self.n_inflated = 0
         if archive_members is None:
             try:
                 with zipfile.ZipFile(zip_path_or_filelike) as archive:
@@ -84,11 +122,40 @@ class ZipArchiveReader:
         # fetches the slices zipfile asks for.
         try:
             with zipfile.ZipFile(self.zip_source) as archive:
-                return io.BytesIO(archive.read(member))
+                info = archive.getinfo(member)
+                if info.file_size > self.member_limit:
+                    # The declared size is only a hint, but a member that says it is too big is.
+                    self.errors["MemberTooLarge"] += 1
+                    return io.BytesIO()
+                with archive.open(info) as stream:
+                    return io.BytesIO(self._read_bounded(stream, max(info.compress_size, 1)))
+        except _SkippedMember as skipped:
+            self.errors[skipped.reason] += 1
+            content_logger.debug("skipped %s: %s", member, skipped.reason)
+            return io.BytesIO()
         except Exception as error:  # noqa: BLE001
             self.errors[type(error).__name__] += 1
             content_logger.debug("failed to read %s", member)
             return io.BytesIO()
+
+    def _read_bounded(self, stream: Any, compress_size: int) -> bytes:
+        budget = min(self.member_limit, self.total_limit - self.n_inflated)
+        chunks = []
+        n_read = 0
+        while True:
+            chunk = stream.read(_READ_CHUNK)
+            if not chunk:
+                break
+            n_read += len(chunk)
+            if n_read > self.member_limit:
+                raise _SkippedMember("MemberTooLarge")
+            if n_read > budget:
+                raise _SkippedMember("UploadInflationLimit")
+            if n_read > RATIO_CHECK_FLOOR and n_read > self.max_ratio * compress_size:
+                raise _SkippedMember("CompressionRatioTooHigh")
+            chunks.append(chunk)
+        self.n_inflated += n_read
+        return b"".join(chunks)
 
     def raw(self, name: str) -> RawExtractionResult:
         member = self.resolve_member(name)
