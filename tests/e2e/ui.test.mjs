@@ -485,8 +485,13 @@ test('ui: the extension\'s own page is marked outside the page, and the finished
   await page.getByRole('note').getByText('This page is from the port extension, not from the study.').waitFor();
   assert.equal(await page.locator('article.page .extension-page').count(), 0, 'the mark is outside the page element');
   // A review (a consent form of the extension's) asks Send or Don't send.
-  const review = { __type__: 'PropsUIPromptConsentFormViz', tables: [], donateQuestion: en('Send this?'), donateButton: en('Send') };
+  const reviewed = { __type__: 'PropsUIPromptConsentFormTableViz', id: 'port-review', title: en('What would be sent'),
+    data_frame: JSON.stringify({ field: { 0: 'secret' }, value: { 0: '42' } }), delete_option: false };
+  const review = { __type__: 'PropsUIPromptConsentFormViz', tables: [reviewed], donateQuestion: en('Send this?'), donateButton: en('Send') };
   await sendState(page, { page_seq: 72, status: { state: 'awaiting-participant' }, extension_page: true, page: submission(en('Review'), [review]) });
+  await page.getByText('Rows 1–1 of 1').waitFor();
+  assert.equal(await page.getByText(/deleted/).count(), 0, 'a table without delete shows no deleted count');
+  assert.equal(await page.getByRole('button', { name: /Delete selected/ }).count(), 0);
   await page.getByRole('button', { name: "Don't send" }).click();
   const kept = await waitForMessage(page, (message) => message.type === 'answer' && message.page_seq === 72);
   assert.deepEqual(kept.payload, { __type__: 'PayloadFalse', value: false });

@@ -856,15 +856,13 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
     } else {
         state.tf("rowsShown", &[&(window.start + 1).to_string(), &window.end.to_string(), &visible.len().to_string()])
     };
-    let deleted_text = state.tf("rowsDeleted", &[&table.log.n_deleted().to_string()]);
-    let _ = results.append_child(
-        &El::new("p")
-            .class("counts")
-            .child(El::new("span").text(&counts))
-            .text(" · ")
-            .child(El::new("span").class("deleted-count").text(&deleted_text))
-            .0,
-    );
+    let mut counts_line = El::new("p").class("counts").child(El::new("span").text(&counts));
+    // A table whose rows cannot be deleted (the extension's review) has no deleted count to show.
+    if table.deletable {
+        let deleted_text = state.tf("rowsDeleted", &[&table.log.n_deleted().to_string()]);
+        counts_line = counts_line.text(" · ").child(El::new("span").class("deleted-count").text(&deleted_text));
+    }
+    let _ = results.append_child(&counts_line.0);
 
     let mut head_row = El::new("tr");
     if table.deletable {
