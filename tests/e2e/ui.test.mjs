@@ -509,3 +509,24 @@ test('ui: the extension\'s own page is marked outside the page, and the finished
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('ui: a state that redraws the view keeps the focus where it was (issue 7)', async () => {
+  const { page, context, errors } = await openView();
+  const radio = { __type__: 'PropsUIPromptRadioInput', title: en('Platform'), description: en('Which one?'), items: [{ id: 1, value: 'Google' }, { id: 2, value: 'Meta' }] };
+  const choose = { page_seq: 80, status: { state: 'awaiting-participant' }, page: submission(en('Choose'), [radio]) };
+  await sendState(page, choose);
+  const heading = page.getByRole('heading', { name: 'Choose' });
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H1');
+  await heading.evaluate((element) => { element.dataset.probe = 'kept'; });
+  // A delivery moved on: the header and the main area are drawn again, the page is kept.
+  await sendState(page, { ...choose, deliveries: [{ key: 'k', state: 'pending' }] });
+  await page.locator('[data-delivery="k"]').waitFor();
+  assert.equal(await heading.evaluate((element) => element.dataset.probe), 'kept', 'the page element was kept');
+  assert.equal(await heading.evaluate((element) => element === document.activeElement), true, 'the new page\'s heading keeps the focus');
+  await page.getByLabel('Meta').focus();
+  await sendState(page, { ...choose, deliveries: [{ key: 'k', state: 'delivered', status: 200 }] });
+  await page.locator('[data-delivery="k"][data-state="delivered"]').waitFor();
+  assert.equal(await page.getByLabel('Meta').evaluate((element) => element === document.activeElement), true, 'a focused control keeps the focus');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

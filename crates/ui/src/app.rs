@@ -411,6 +411,9 @@ pub fn announce(app: &Rc<RefCell<App>>, text: &str) {
 /// Redraws the header bar and the main area from the state. The page itself is redrawn only when
 /// what it shows changed (see [`App::mounted_page`]).
 pub fn render_all(app: &Rc<RefCell<App>>) {
+    // Taken before drawing: drawing moves a kept page element into the new main area, which
+    // blurs whatever had focus in it.
+    let focused = document().active_element();
     // The old listeners are dropped only after the old DOM is gone (see `dom`).
     let old_listeners = dom::take_chrome_listeners();
     let page_seq = app.borrow().view.as_ref().map(|view| view.page_seq);
@@ -426,6 +429,14 @@ pub fn render_all(app: &Rc<RefCell<App>>) {
     let _ = header.append_child(&header_content);
     dom::clear(&root);
     let _ = root.append_child(&main_content);
+    // The participant's place (a keyboard or screen reader user's) survives the redraw when the
+    // element that had focus is still on screen.
+    if let Some(focused) = focused.filter(|element| element.is_connected())
+        && document().active_element().as_ref() != Some(&focused)
+        && let Some(focused) = focused.dyn_ref::<web_sys::HtmlElement>()
+    {
+        let _ = focused.focus();
+    }
     drop(old_listeners);
     drop(old_page_listeners);
     let locale = app.borrow().locale.clone();
