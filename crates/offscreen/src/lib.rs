@@ -81,7 +81,7 @@ pub fn start() {
 fn try_start() -> Result<(), WebError> {
     let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
     let parameters = web_sys::UrlSearchParams::new_with_str(&window.location().search()?)?;
-    let session_id = parameters.get("session_id").unwrap_or_else(|| format!("{}", js_sys::Date::now() as u64));
+    let session_id = parameters.get("session_id").unwrap_or_else(|| now_ms().to_string());
     let study_id = parameters.get("study_id").unwrap_or_else(|| "demo".into());
     // A host page's `live-init` locale, which the background passes as `&locale=` when it starts
     // the session.

@@ -140,16 +140,28 @@ struct MountedPage {
     focus: Option<web_sys::HtmlElement>,
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 struct PageKey {
     page_seq: u64,
-    /// Compared by value: a new session numbers its pages from the start again.
+    /// Compared by identity: `on_state` keeps the same `Rc` while the page's content stays the
+    /// same (it compares the content once per state), so a redraw need not compare it again.
     page: Rc<Page>,
     enabled: bool,
     busy: bool,
     locale: String,
     /// The catalogs loaded so far: the page's UI strings change when its locale's catalog arrives.
     n_catalogs: usize,
+}
+
+impl PartialEq for PageKey {
+    fn eq(&self, other: &PageKey) -> bool {
+        self.page_seq == other.page_seq
+            && Rc::ptr_eq(&self.page, &other.page)
+            && self.enabled == other.enabled
+            && self.busy == other.busy
+            && self.locale == other.locale
+            && self.n_catalogs == other.n_catalogs
+    }
 }
 
 /// What the participant did on the current page that the session does not know yet.
