@@ -51,7 +51,7 @@ fn feldspar_style_package_runs_unchanged_with_its_own_api() {
 /// the whole process read meanwhile.
 const LARGE_FILE_STUDY: &str = r#"
 import zipfile
-from port.helpers.uploads import FileTooLargeError, check_payload_size
+from port.helpers.uploads import check_payload_size
 
 def bytes_read_by_this_process():
     # rchar counts every byte this process read through read(2), whoever read it.
@@ -61,15 +61,11 @@ def bytes_read_by_this_process():
 def process(session_id, platform):
     file_result = yield page("File", PropsUIPromptFileInput(t("Choose"), "application/zip"))
     before = bytes_read_by_this_process()
-    try:
-        check_payload_size(file_result)
-        too_large = False
-    except FileTooLargeError:
-        too_large = True
+    checked_size = check_payload_size(file_result)
     with zipfile.ZipFile(file_result.value) as archive:
         content = archive.read("hello.txt").decode()
     read = bytes_read_by_this_process() - before
-    _ = yield donate("large", {"size": file_result.value.size, "too_large": too_large, "content": content, "bytes_read": read})
+    _ = yield donate("large", {"size": file_result.value.size, "checked_size": checked_size, "content": content, "bytes_read": read})
 "#;
 
 #[test]
@@ -102,7 +98,8 @@ fn file_over_two_gibibytes_is_read_by_slices_only() {
     .assert_code(0);
     let donation = read_donation(&test_dir.join("out"), "large");
     assert_eq!(donation["size"], std::fs::metadata(&large_path).unwrap().len());
-    assert_eq!(donation["too_large"], true);
+    // No size is refused: the check passes a file over 2 GiB.
+    assert_eq!(donation["checked_size"], donation["size"]);
     assert_eq!(donation["content"], "hello from the end");
     let bytes_read = donation["bytes_read"].as_u64().unwrap();
     assert!(bytes_read < 1024 * 1024, "the study read {bytes_read} bytes of a 2 GiB file");

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import FakeReader, Payload
 from port.api.file_utils import AsyncFileAdapter
-from port.helpers.uploads import TWO_GIB, ChunkedExportError, FileTooLargeError, check_payload_size
+from port.helpers.uploads import TWO_GIB, ChunkedExportError, check_payload_size
 
 DATA = bytes(range(256)) * 4
 
@@ -84,14 +84,13 @@ def test_zipfile_reads_through_adapter_without_reading_everything():
     assert reader.bytes_read < 50_000
 
 
-def test_sparse_file_over_two_gib_is_rejected_without_reading(tmp_path):
+def test_sparse_file_over_two_gib_passes_the_size_check_without_reading(tmp_path):
     path = tmp_path / "huge.zip"
     with open(path, "wb") as handle:
         handle.truncate(TWO_GIB + 1)  # Sparse: no disk space used.
     reader = FakeReader(path=path)
     payload = Payload("PayloadFile", AsyncFileAdapter(reader))
-    with pytest.raises(FileTooLargeError):
-        check_payload_size(payload)
+    assert check_payload_size(payload) == TWO_GIB + 1
     assert reader.slices == []
 
 

@@ -144,12 +144,33 @@ def test_skipped_upload_logs_type():
     assert outcome(log) == fb.OUTCOME_SKIPPED
 
 
-def test_too_large_upload_shows_safety_page_without_reading():
-    reader = FakeReader(size=TWO_GIB + 10)
+def test_an_upload_over_two_gib_is_validated_by_its_tail_not_refused(tmp_path):
+    path = tmp_path / "large.zip"
+    with open(path, "wb") as handle:
+        handle.seek(TWO_GIB + 10)  # Sparse: a hole, then the zip.
+        handle.write(GOOD_ZIP)
+    reader = FakeReader(path=path)
     log = drive(Flow(), participant(file_answers=[Payload("PayloadFile", reader)]))
-    assert "[Test] Safety check failed: FileTooLargeError" in messages(log)
-    assert outcome(log) == fb.OUTCOME_UNSAFE
-    assert reader.slices == []
+    assert "[Test] Validation: valid (cat_a)" in messages(log)
+    assert outcome(log) == fb.OUTCOME_DONATED
+    assert sum(end - start for start, end in reader.slices) < 100_000
+
+
+def test_exactly_two_gib_asks_whether_to_go_on_with_the_part(tmp_path):
+    path = tmp_path / "part1.zip"
+    with open(path, "wb") as handle:
+        handle.seek(TWO_GIB - len(GOOD_ZIP))
+        handle.write(GOOD_ZIP)
+    go_on = drive(Flow(), participant(file_answers=[Payload("PayloadFile", FakeReader(path=path))], retry=payload_true))
+    assert "[Test] Validation problem: split_part" in messages(go_on)
+    part_page = next(c for c in go_on if kind(c) == "PropsUIPromptConfirm")
+    assert part_page["page"]["body"][0]["ok"]["translations"]["en"] == "Go on with this part"
+    assert outcome(go_on) == fb.OUTCOME_DONATED
+
+    another = drive(
+        Flow(), participant(file_answers=[Payload("PayloadFile", FakeReader(path=path)), payload_false()])
+    )
+    assert outcome(another) == fb.OUTCOME_SKIPPED
 
 
 def test_no_data_shows_no_data_page_and_skips_donation():
@@ -253,9 +274,9 @@ def test_zip_reader_resolution_and_errors():
     assert reader.resolve_member("missing.json") is None
     assert reader.resolve_member("y.json") == "c/y.json"
     assert reader.json("y.json").data == {"k": 1}
-    assert errors["JSONDecodeError"] == 1
+    assert errors["JSONDecodeError"] == 0  # A BOM is read, not an error.
     assert reader.json("n.json").data == {} and errors["TypeError"] == 1
-    assert reader.json("bad.json").data == {}
+    assert reader.json("bad.json").data == {} and errors["JSONDecodeError"] == 1
     assert not reader.json("missing.json").found
     csv_result = reader.csv("z.csv")
     assert csv_result.found and csv_result.df.rows() == [{"h": "1"}]

@@ -173,54 +173,7 @@ def payload_from_json(text: str) -> JsProxyStandIn:
 # --- commands -------------------------------------------------------------------------------------
 
 
-def _find_unserialisable(value: Any, path: str, seen: set) -> Optional[tuple]:
-    if isinstance(value, (str, int, bool)) or value is None:
-        return None
-    if isinstance(value, float):
-        return None if value == value and value not in (float("inf"), float("-inf")) else (f"float {value}", path)
-    if id(value) in seen:
-        return (f"circular {type(value).__name__}", path)
-    if isinstance(value, dict):
-        seen.add(id(value))
-        for key, item in value.items():
-            if not isinstance(key, (str, int, float, bool)) and key is not None:
-                return (f"{type(key).__name__} key", path)
-            found = _find_unserialisable(item, f"{path}.{key}" if path else str(key), seen)
-            if found:
-                return found
-        return None
-    if isinstance(value, (list, tuple)):
-        seen.add(id(value))
-        for index, item in enumerate(value):
-            found = _find_unserialisable(item, f"{path}[{index}]", seen)
-            if found:
-                return found
-        return None
-    return (type(value).__name__, path)
-
-
-def command_to_json(command: Any) -> str:
-    """The command as JSON text for the engine.
-
-    A command that `json.dumps` refuses (a DataFrame left in a prop, NaN, a cycle) becomes
-    `{"__type__": <its type>, "__unserializable__": "<what> at <field>"}`. Every known command has
-    required fields this lacks, so the engine treats it as malformed and shows its bad-command page,
-    as it does for any other broken command, instead of the run failing here.
-    """
-    try:
-        return json.dumps(command, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        found = _find_unserialisable(command, "", set()) or (type(command).__name__, "")
-        what, path = found
-        description = f"{what} at {path}" if path else what
-        wire_type = command.get("__type__") if isinstance(command, dict) else None
-        label = wire_type if isinstance(wire_type, str) else type(command).__name__
-        # The developer running the script needs the field; it names a type, never a value.
-        print(f"port: the command {label} is not JSON-serialisable: {description}", file=sys.stderr, flush=True)
-        marker: dict = {"__unserializable__": description}
-        if isinstance(wire_type, str):
-            marker = {"__type__": wire_type, **marker}
-        return json.dumps(marker)
+# `command_to_json` comes from `port_protocol::COMMAND_JSON_PY`, which `shim.rs` appends to this file.
 
 
 # --- sys.path and start ---------------------------------------------------------------------------

@@ -18,7 +18,9 @@ static SHIM_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 /// The shim module.
 pub(crate) fn shim_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
     let module = SHIM_MODULE.get_or_try_init(py, || {
-        let source = CString::new(SHIM_SOURCE).expect("the shim source has no NUL byte");
+        // The wire writer joins the shim, so its `command_to_json` is the one the worker runs too.
+        let source = CString::new(format!("{SHIM_SOURCE}\n{}", port_protocol::COMMAND_JSON_PY))
+            .expect("the shim source has no NUL byte");
         PyModule::from_code(py, &source, c"pyodide_shim.py", c"_port_native_shim").map(Bound::unbind)
     })?;
     Ok(module.bind(py).clone())
@@ -152,8 +154,28 @@ mod tests {
             r#"{"__type__": "CommandUIRender", "__unserializable__": "object at page.body[0]"}"#
         );
         assert_eq!(
-            eval_in_shim(r#"command_to_json({"__type__": "CommandSystemLog", "level": float("nan")})"#),
-            r#"{"__type__": "CommandSystemLog", "__unserializable__": "float nan at level"}"#
+            eval_in_shim(r#"command_to_json({"__type__": "CommandUIRender", "page": [{"sys": __import__("sys")}]})"#),
+            r#"{"__type__": "CommandUIRender", "__unserializable__": "module at page[0].sys"}"#
         );
+    }
+
+    #[test]
+    fn command_to_json_writes_nan_and_infinities_as_null() {
+        let json = eval_in_shim(
+            r#"command_to_json({"__type__": "CommandUIRender", "rows": [float("nan"), float("inf"), -float("inf"), 1.5]})"#,
+        );
+        assert_eq!(json, r#"{"__type__": "CommandUIRender", "rows": [null, null, null, 1.5]}"#);
+        serde_json::from_str::<serde_json::Value>(&json).expect("strict JSON");
+    }
+
+    #[test]
+    fn command_to_json_replaces_lone_surrogates_and_keeps_astral_characters() {
+        let json = eval_in_shim(
+            r#"command_to_json({"__type__": "CommandUIRender", "title": "a\ud800b", "emoji": "\U0001F600", "\udcff": 1})"#,
+        );
+        let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON for serde");
+        assert_eq!(value["title"], "a\u{fffd}b");
+        assert_eq!(value["emoji"], "\u{1F600}");
+        assert_eq!(value["\u{fffd}"], 1);
     }
 }

@@ -5,7 +5,8 @@
 //! [`Payload`]s.
 //!
 //! **Architecture Invariant:** this crate holds data types and their JSON mapping only. It does no I/O
-//! and knows nothing of Python, browsers or the run cycle.
+//! and knows nothing of browsers or the run cycle. Its one piece of Python, [`COMMAND_JSON_PY`], is
+//! the writer of the same wire format on the script's side, kept here so both runners share it.
 //!
 //! **API Boundary:** everything here is the contract with study scripts and host pages. Wire names
 //! are spelled once, on the variant or field that carries them, so searching a wire name finds its type.
@@ -23,6 +24,11 @@ mod prompt;
 pub mod study;
 mod translatable;
 pub mod worker_message;
+
+/// Python source defining `command_to_json(command) -> str`: a script's command as the JSON text
+/// [`Command::from_json`] decodes (NaN as `null`, lone surrogates as U+FFFD). The native runner's
+/// shim and the extension's worker both run it.
+pub const COMMAND_JSON_PY: &str = include_str!("command_json.py");
 
 pub use command::{Command, DonateCommand, EventCommand, ExitCommand, LogCommand, LogLevel, UiRenderCommand};
 pub use consent::{ConsentVizTableDonation, DataSubmissionTableDonation, consent_viz_json, data_submission_json};

@@ -21,7 +21,7 @@ extern "C" {
 
 /// Python glue: runs inside Pyodide once the runtime wheel is installed.
 const GLUE_PY: &str = r#"
-import json, sys, types
+import sys, types
 import port.main
 
 _port_wrapper = None
@@ -36,10 +36,10 @@ def _port_load_script(source, file_name):
 def _port_start(session_id, platform):
     global _port_wrapper
     _port_wrapper = port.main.start(session_id, platform)
-    return json.dumps(_port_wrapper.send(None))
+    return command_to_json(_port_wrapper.send(None))
 
 def _port_send(payload):
-    return json.dumps(_port_wrapper.send(payload))
+    return command_to_json(_port_wrapper.send(payload))
 "#;
 
 /// The booted runtime.
@@ -142,6 +142,8 @@ async fn boot(
 
     progress("runtime", 3);
     load_package(&pyodide, wheel_url).await?;
+    // The wire writer the native runner uses too, then the glue that calls it.
+    call_path(&pyodide, &["runPython"], &[port_protocol::COMMAND_JSON_PY.into()])?;
     call_path(&pyodide, &["runPython"], &[GLUE_PY.into()])?;
 
     progress("study", 4);

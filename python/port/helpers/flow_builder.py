@@ -11,15 +11,17 @@ import inspect
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Generator, Mapping
+from typing import Any, Generator, Mapping, Optional
 
 from port.api.props import Translatable
 from port.api.table import Table
 from port.helpers import port_helpers as ph
-from port.helpers.uploads import ChunkedExportError, FileTooLargeError, check_payload_size
+from port.helpers import problems
+from port.helpers.problems import UploadProblem
+from port.helpers.uploads import ChunkedExportError, check_payload_size
 
 OUTCOME_SKIPPED = "skipped"
-OUTCOME_UNSAFE = "unsafe"
+OUTCOME_UNSAFE = "unsafe"  # No longer returned: a split part is asked about, not refused.
 OUTCOME_INVALID = "invalid"
 OUTCOME_NO_DATA = "no_data"
 OUTCOME_NO_CONSENT_ANSWER = "no_consent_answer"
@@ -81,6 +83,10 @@ class FlowBuilder:
             ),
         }
 
+        #: Words for the problem pages, by kind (see `port.helpers.problems.PROBLEM_TEXT`): a study
+        #: sets e.g. `self.PROBLEM_TEXT["html_export"] = {"text": {...}}` to change a page's copy.
+        self.PROBLEM_TEXT: dict = {}
+
     # Hooks for subclasses.
 
     def validate_file(self, file: Any):
@@ -94,6 +100,14 @@ class FlowBuilder:
 
     def generate_retry_prompt(self):
         return ph.generate_retry_prompt(self.platform_name)
+
+    def generate_problem_page(self, problem: UploadProblem):
+        """The page that tells the participant what is wrong with their file."""
+        return problems.problem_page(problem, self.platform_name, self.PROBLEM_TEXT)
+
+    def _problem_of(self, validation: Any) -> Optional[UploadProblem]:
+        problem = getattr(validation, "problem", None)
+        return problem if isinstance(problem, UploadProblem) else None
 
     def generate_review_data_prompt(self, tables: list):
         return ph.generate_review_data_prompt(self.UI_TEXT["review_data_description"], tables)
@@ -119,10 +133,11 @@ class FlowBuilder:
             yield from self._log(f"Upload received: size={getattr(file, 'size', None)}")
             try:
                 check_payload_size(file_result)
-            except (FileTooLargeError, ChunkedExportError) as error:
-                yield from self._log(f"Safety check failed: {type(error).__name__}")
-                yield ph.render_safety_error_page(self.platform_name, error)
-                return OUTCOME_UNSAFE
+            except ChunkedExportError:
+                yield from self._log(f"Validation problem: {problems.SPLIT_PART}")
+                go_on = yield self.generate_problem_page(UploadProblem(problems.SPLIT_PART))
+                if getattr(go_on, "__type__", None) != "PayloadTrue":
+                    continue
 
             validation = self.validate_file(file)
             status = validation.get_status_code_id()
@@ -130,8 +145,14 @@ class FlowBuilder:
             if status == 0:
                 yield from self._log(f"Validation: valid ({category})")
             else:
+                problem = self._problem_of(validation)
+                # A study's own validation may say only "invalid": then the general retry page.
                 yield from self._log("Validation: invalid")
-                retry = yield ph.render_page(self.UI_TEXT["retry_header"], self.generate_retry_prompt())
+                yield from self._log(f"Validation problem: {problem.log_text() if problem else 'unknown'}")
+                page = self.generate_problem_page(problem) if problem else ph.render_page(
+                    self.UI_TEXT["retry_header"], self.generate_retry_prompt()
+                )
+                retry = yield page
                 if getattr(retry, "__type__", None) == "PayloadTrue":
                     continue
                 return OUTCOME_INVALID
@@ -147,7 +168,12 @@ class FlowBuilder:
                 f"errors: {_error_summary(result.errors)}"
             )
             if not result.tables:
-                yield ph.render_no_data_page(self.platform_name)
+                # Counted failures mean the files were there but could not be read.
+                kind = problems.UNREADABLE if result.errors else problems.NO_DATA
+                yield from self._log(f"Validation problem: {kind}")
+                again = yield self.generate_problem_page(UploadProblem(kind))
+                if getattr(again, "__type__", None) == "PayloadTrue":
+                    continue
                 return OUTCOME_NO_DATA
             break
 

@@ -1,11 +1,15 @@
-"""Upload safety checks made from file metadata alone, before anything is read (AD0003, AD0007)."""
+"""Upload checks made from file metadata alone, before anything is read (AD0003, AD0007).
+
+There is no upper limit on size: uploads are read by slices and never held whole, and platforms
+let people choose export parts of 4, 10 or 50 GB. A file of exactly 2 GiB is still singled out,
+because it is likely one part of a split export; the flow asks whether to go on with it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-# Browsers cannot hold more than this in one buffer, and platforms that split large
-# exports produce parts of exactly this size.
+# Platforms that split large exports produce parts of exactly this size.
 TWO_GIB = 2 * 1024 * 1024 * 1024
 
 
@@ -18,6 +22,8 @@ class UnsafeUploadError(Exception):
 
 
 class FileTooLargeError(UnsafeUploadError):
+    """Kept so that scripts importing it still load; `check_payload_size` no longer raises it."""
+
     def __init__(self, size: int) -> None:
         super().__init__(size, f"file is {size} bytes, more than the {TWO_GIB}-byte limit")
 
@@ -30,14 +36,12 @@ class ChunkedExportError(UnsafeUploadError):
 
 
 def check_payload_size(file_result: Any) -> int:
-    """Raise if a PayloadFile is unsafe to process; return its size. Reads only `value.size`."""
+    """Return a PayloadFile's size; raise `ChunkedExportError` for exactly 2 GiB. Reads only `value.size`."""
     if getattr(file_result, "__type__", None) != "PayloadFile":
         raise TypeError("check_payload_size needs a PayloadFile")
     size = int(getattr(getattr(file_result, "value", None), "size", 0) or 0)
     if size == TWO_GIB:
         raise ChunkedExportError(size)
-    if size > TWO_GIB:
-        raise FileTooLargeError(size)
     return size
 
 

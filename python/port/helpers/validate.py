@@ -1,8 +1,9 @@
-"""Recognise which kind of data download (DDP) an uploaded zip is, from its member names.
+"""Recognise which kind of data download (DDP) an uploaded zip is, from its content.
 
-Validation happens before extraction so a wrong file leads to a retry prompt rather
-than a traceback (AD0002). Member names can identify a participant, so they are kept
-out of reprs.
+Validation happens before extraction so a wrong file leads to a page that names the problem
+rather than a traceback (AD0002). It reads the file's first bytes and the zip's central directory,
+never a member, so it costs the same for a 50 GB export as for a small one. Member names can
+identify a participant, so they are kept out of reprs.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any, Iterable, Optional
+
+from port.helpers import problems
+from port.helpers.problems import UploadProblem
+from port.helpers.zip_access import is_encrypted, is_regular_file, normalise_name, open_zip
 
 
 class DDPFiletype(Enum):
@@ -64,6 +69,8 @@ class ValidateInput:
     current_status_code: Optional[StatusCode] = None
     current_ddp_category: Optional[DDPCategory] = None
     archive_members: list = field(default_factory=list, repr=False)
+    #: What is wrong with the file, when it is not a recognised download; None when it is.
+    problem: Optional[UploadProblem] = None
 
     def set_status_code(self, status_id: int) -> None:
         for status in self.all_status_codes:
@@ -102,18 +109,82 @@ STATUS_CODES = [
 ]
 
 
-def validate_zip(ddp_categories: list, path_or_filelike: Any) -> ValidateInput:
-    """Validate a zip against `ddp_categories`; a corrupt zip is status 1, not an error."""
-    validation = ValidateInput(list(STATUS_CODES), list(ddp_categories))
+def _read_head(source: Any) -> tuple:
+    """The first bytes of `source` (a path or a file object) and its size, read without the rest."""
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        with open(source, "rb") as file:
+            file.seek(0, 2)
+            size = file.tell()
+            file.seek(0)
+            return file.read(problems.HEAD_SIZE), size
+    source.seek(0, 2)
+    size = source.tell()
+    source.seek(0)
+    head = source.read(problems.HEAD_SIZE)
+    source.seek(0)
+    return head, size
+
+
+def _looks_like_html_export(categories: list, names: list) -> bool:
+    """The study's JSON files are there as web pages, or the download is mostly pages and no JSON."""
+    basenames = {PurePosixPath(name).name.lower() for name in names}
+    stems = {PurePosixPath(name).stem for name in basenames if name.endswith((".html", ".htm"))}
+    for category in categories:
+        wanted = {PurePosixPath(known).stem.lower() for known in category.known_files if known.lower().endswith(".json")}
+        if wanted & stems:
+            return True
+    n_pages = sum(1 for name in basenames if name.endswith((".html", ".htm")))
+    has_json = any(name.endswith(".json") for name in basenames)
+    return not has_json and n_pages > 0 and 2 * n_pages >= len(basenames)
+
+
+def find_problem(ddp_categories: list, source: Any) -> tuple:
+    """`(problem, members)`: what is wrong with the upload (None if it is a zip with members to
+    match against the categories) and the zip's member names."""
+    head, size = _read_head(source)
+    if size == 0:
+        return UploadProblem(problems.EMPTY), []
+    kind = problems.sniff_head(head)
+    if kind is not None and kind not in ("text",):
+        return UploadProblem(problems.NOT_ZIP, kind), []
     try:
-        with zipfile.ZipFile(path_or_filelike) as archive:
-            members = archive.namelist()
-    except zipfile.BadZipFile:
-        validation.current_ddp_category = UNKNOWN_CATEGORY
-        validation.set_status_code(1)
-        return validation
+        with open_zip(source) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        if head.startswith(b"PK"):
+            return UploadProblem(problems.DAMAGED), []
+        return UploadProblem(problems.NOT_ZIP, kind or "unknown"), []
+    members = [info.filename for info in infos]
+    files = [info for info in infos if is_regular_file(info)]
+    if not files:
+        return UploadProblem(problems.EMPTY), members
+    names = [normalise_name(info.filename) for info in files]
+    if "[Content_Types].xml" in names or names[0] == "mimetype":
+        return UploadProblem(problems.NOT_ZIP, "office"), members
+    if any(is_encrypted(info) for info in files):
+        return UploadProblem(problems.ENCRYPTED), members
+    return None, members
+
+
+def validate_zip(ddp_categories: list, path_or_filelike: Any) -> ValidateInput:
+    """Validate an upload against `ddp_categories`; every problem is a status and a `problem`, never an error.
+
+    Status 0 is a recognised download, 1 anything else (as in feldspar); `problem` says what.
+    """
+    validation = ValidateInput(list(STATUS_CODES), list(ddp_categories))
+    problem, members = find_problem(ddp_categories, path_or_filelike)
     validation.archive_members = members
-    validation.infer_ddp_category(PurePosixPath(member).name for member in members)
+    if problem is None:
+        names = [normalise_name(member) for member in members]
+        if validation.infer_ddp_category(PurePosixPath(name).name for name in names):
+            return validation
+        if _looks_like_html_export(ddp_categories, names):
+            problem = UploadProblem(problems.HTML_EXPORT)
+        else:
+            problem = UploadProblem(problems.WRONG_PLATFORM, problems.recognise_platform(names))
+    validation.problem = problem
+    validation.current_ddp_category = UNKNOWN_CATEGORY
+    validation.set_status_code(1)
     return validation
 
 
@@ -126,5 +197,6 @@ __all__ = [
     "ValidateInput",
     "STATUS_CODES",
     "UNKNOWN_CATEGORY",
+    "find_problem",
     "validate_zip",
 ]
