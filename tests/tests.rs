@@ -6,6 +6,9 @@
 // `port script run` as a user meets it: the demo study, answers, transcripts, donations, errors
 // the CLI must report clearly, and the exit status.
 mod cli;
+// The corpus of bad and unusual data packages: each gets its page or its data, within memory and
+// time bounds.
+mod corpus;
 // `./dev test`'s suite runner: a failing, crashing or silent runner fails the test command.
 mod dev_script;
 // `port host`: donations over HTTP land as files and in the index; logs and exits are accepted.
