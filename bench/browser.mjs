@@ -3,16 +3,18 @@
 //
 //   node bench/browser.mjs
 //
-// One browser run, against a temporary copy of the build (the product is never touched):
-//   1. boot, measured inside the real extension from the `port-session` states (booting steps
-//      start/pyodide/micropip/runtime/study), next to a bare `loadPyodide()` in a module worker of a
-//      plain extension page (`bench.html` + `bench.js` + `bench-worker.js`, added to the copy only);
-//   2. opening `ui.html` → the first study page's heading in the DOM (the same cold boots as 1);
-//   3. 1 000 `CommandSystemLog` round trips between two pages: the copy's `studies/demo/script.py` is
-//      replaced by `bench/fixtures/log_study.py` after the demo boots are measured.
-// Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (boots of
-// each kind, default 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3),
-// BENCH_KEEP=1 keeps the temporary directory.
+// Against a temporary copy of the build (the product is never touched), BENCH_RUNS times:
+//   1. the floor: a bare `loadPyodide()` in a module worker of a plain extension page (`bench.html`
+//      + `bench.js` + `bench-worker.js`, added to the copy only), on a fresh profile;
+//   2. the first boot ever: opening `ui.html` on a fresh profile → the first study page's heading,
+//      with the boot steps read from the `port-session` states; this boot makes the runtime snapshot;
+//   3. the warm reopen: a second `ui.html` while the session waits on its page → that page's heading;
+//   4. a later boot: the browser restarted on the same profile, so the session boots from the snapshot;
+//   5. (last run only) 1 000 `CommandSystemLog` round trips between two pages, with
+//      `bench/fixtures/log_study.py` in place of the demo.
+// Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (default
+// 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3), BENCH_KEEP=1 keeps the
+// temporary directory.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,6 +106,19 @@ function record(metric, value, note = '') {
   results.get(metric).values.push(value);
 }
 
+async function launchBrowser(extension, profile) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      `--disable-extensions-except=${extension}`,
+      `--load-extension=${extension}`,
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
 async function main() {
   if (!existsSync(path.join(sourceExtension, 'manifest.json'))) {
     console.error(`no build at ${sourceExtension}; build it first:\n` +
@@ -112,7 +127,6 @@ async function main() {
   }
   const work = mkdtempSync(path.join(tmpdir(), 'port-bench-'));
   const extension = path.join(work, 'extension');
-  const profile = path.join(work, 'profile');
   cpSync(sourceExtension, extension, { recursive: true });
   writeFileSync(path.join(extension, 'bench.html'), BENCH_HTML);
   writeFileSync(path.join(extension, 'bench.js'), BENCH_JS);
@@ -121,48 +135,55 @@ async function main() {
 
   const machine = await import('node:os');
   console.log(`extension: ${sourceExtension} (copied to ${extension})`);
-  console.log(`machine: ${machine.cpus().length} cpus, load average ${machine.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`machine: ${machine.cpus().length} × ${machine.cpus()[0]?.model}, load average ${machine.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  let context;
   const began = Date.now();
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-      headless: true,
-      args: [
-        `--disable-extensions-except=${extension}`,
-        `--load-extension=${extension}`,
-        '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      ],
-    });
-  } catch (error) {
-    console.error(`cannot launch Chromium: ${error.message}`);
-    if (!process.env.BENCH_KEEP) rmSync(work, { recursive: true, force: true });
-    process.exit(1);
-  }
-
-  try {
-    await waitForServiceWorker(context);
-    const observer = await openObserver(context);
-    const bare = await context.newPage();
-    await bare.goto(`${ORIGIN}/bench.html`);
-    await bare.waitForFunction(() => window.benchReady === true);
-
-    // 1 + 2: cold boots of the real extension through ui.html, interleaved with bare loadPyodide().
-    for (let run = 1; run <= RUNS; run += 1) {
-      await step(`extension boot ${run}`, () => extensionBoot(context, observer));
-      await step(`bare loadPyodide ${run}`, () => bareBoot(bare));
-    }
-    await bare.close();
-
-    // 3: the log study in the same copy: replace the demo, restart the session.
-    let fixture = readFileSync(path.join(repo, 'bench', 'fixtures', 'log_study.py'), 'utf8');
-    fixture = fixture.replace(/^N_LOGS = \d+/m, `N_LOGS = ${N_LOGS}`).replace(/^N_BATCHES = \d+/m, `N_BATCHES = ${N_BATCHES}`);
-    writeFileSync(scriptPath, fixture);
-    await step('log round trips', () => logRoundTrips(context, observer));
-  } finally {
+  const contexts = [];
+  const open = async (profile) => {
+    const context = await launchBrowser(extension, profile);
+    contexts.push(context);
+    return context;
+  };
+  const close = async (context) => {
     await context.close().catch(() => {});
+    contexts.splice(contexts.indexOf(context), 1);
+  };
+  try {
+    for (let run = 1; run <= RUNS; run += 1) {
+      // The floor: a bare loadPyodide() in a plain extension page of a fresh profile.
+      const bareContext = await open(path.join(work, `bare-${run}`));
+      await step(`bare loadPyodide ${run} (fresh profile)`, () => bareBoot(bareContext));
+      await close(bareContext);
+
+      // The first boot ever: a fresh profile, so no snapshot and no cached code.
+      const profile = path.join(work, `profile-${run}`);
+      let context = await open(profile);
+      await step(`extension boot ${run} (fresh profile)`, async () => {
+        const observer = await openObserver(context);
+        await extensionBoot(context, observer, 'fresh');
+        await waitForStoredSnapshot(context);
+        await step(`warm reopen ${run}`, () => warmReopen(context));
+      });
+      await close(context);
+
+      // A later boot: the browser restarted on the same profile.
+      context = await open(profile);
+      await step(`extension boot ${run} (after a restart)`, async () => {
+        const observer = await openObserver(context);
+        await extensionBoot(context, observer, 'restart');
+      });
+      if (run === RUNS) {
+        // The log study in the same copy: replace the demo, restart the session.
+        let fixture = readFileSync(path.join(repo, 'bench', 'fixtures', 'log_study.py'), 'utf8');
+        fixture = fixture.replace(/^N_LOGS = \d+/m, `N_LOGS = ${N_LOGS}`).replace(/^N_BATCHES = \d+/m, `N_BATCHES = ${N_BATCHES}`);
+        writeFileSync(scriptPath, fixture);
+        const observer = await openObserver(context);
+        await step('log round trips', () => logRoundTrips(context, observer));
+      }
+      await close(context);
+    }
+  } finally {
+    for (const context of contexts) await context.close().catch(() => {});
     if (process.env.BENCH_KEEP) console.log(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });
   }
@@ -246,7 +267,7 @@ const firstStudyHeading = (ui, after = -Infinity) => poll(
   (headings) => headings.find((heading) => heading.t > after),
   'a study page heading');
 
-async function extensionBoot(context, observer) {
+async function extensionBoot(context, observer, kind) {
   await resetSession(context, observer);
   const { ui, origin } = await openUi(context);
   const heading = await firstStudyHeading(ui);
@@ -254,26 +275,55 @@ async function extensionBoot(context, observer) {
     () => observer.evaluate(() => window.portStates),
     (states) => (states.some((entry) => entry.message.page_seq >= 1) ? states : null),
     'the first page state');
-  const bootAt = (idx) => states.find((entry) =>
-    entry.message.status?.state === 'booting' && entry.message.status.step_idx === idx)?.t;
+  const bootAt = (step) => states.find((entry) =>
+    entry.message.status?.state === 'booting' && entry.message.status.step === step)?.t;
+  const start = states.find((entry) => entry.message.status?.state === 'booting')?.t;
+  const python = bootAt(kind === 'fresh' ? 'pyodide' : 'snapshot') ?? bootAt('pyodide');
+  const [runtime, study] = [bootAt('runtime'), bootAt('study')];
   const pageAt = states.find((entry) => entry.message.page_seq >= 1)?.t;
-  const [start, pyodide, micropip, runtime, study] = [0, 1, 2, 3, 4].map(bootAt);
-  record('ext: ui.html opened → offscreen up (boot step 0)', start - origin);
-  record('ext: step 0 → 1 (worker.js + wasm init)', pyodide - start);
-  record('ext: step 1 → 2 = loadPyodide()', micropip - pyodide, 'compare: bare loadPyodide()');
-  record('ext: worker start → Pyodide ready (step 0 → 2)', micropip - start, 'compare: bare new Worker → ready');
-  record('ext: step 2 → 3 (micropip)', runtime - micropip);
-  record('ext: step 3 → 4 (runtime wheel + glue)', study - runtime);
-  record('ext: step 4 → first page state (study load + 1st cycle)', pageAt - study);
-  record('ext: ui.html opened → first study heading in DOM', heading.t, `heading "${heading.text}"`);
+  const label = kind === 'fresh' ? 'first boot ever (fresh profile)' : 'later boot (after a restart)';
+  record(`${label}: ui.html opened → first study heading`, heading.t, `heading "${heading.text}"`);
+  record(`${label}: ui.html opened → offscreen up`, start - origin);
+  record(`${label}: offscreen up → worker booting Python`, python - start);
+  if (kind === 'fresh') {
+    record(`${label}: loadPyodide()`, runtime - python, 'compare: bare loadPyodide()');
+    record(`${label}: runtime wheel + glue + snapshot made`, study - runtime);
+  } else {
+    record(`${label}: Pyodide from the snapshot`, study - python, 'compare: bare loadPyodide()');
+  }
+  record(`${label}: study load + first cycle → first page state`, pageAt - study);
   await ui.close();
 }
 
-async function bareBoot(bare) {
+/// The store holds a snapshot once the first boot made it; the restart boot needs it there.
+async function waitForStoredSnapshot(context) {
+  const page = await context.newPage();
+  await page.goto(`${ORIGIN}/manifest.json`);
+  await poll(
+    () => page.evaluate(async () => (await (await caches.open('port-runtime-snapshots')).keys()).length),
+    (count) => count > 0,
+    'a stored runtime snapshot', 30_000);
+  await page.close();
+}
+
+/// A second view while the session waits on its first page: from opening ui.html to the page.
+async function warmReopen(context) {
+  const { ui } = await openUi(context);
+  const heading = await firstStudyHeading(ui);
+  record('warm reopen: ui.html opened → current page heading', heading.t, 'target ≤ 100 ms');
+  await ui.close();
+}
+
+async function bareBoot(context) {
+  await waitForServiceWorker(context);
+  const bare = await context.newPage();
+  await bare.goto(`${ORIGIN}/bench.html`);
+  await bare.waitForFunction(() => window.benchReady === true);
   const result = await bare.evaluate(() => window.runBare());
-  record('bare: loadPyodide() in a module worker', result.loadPyodideMs);
-  record('bare: import pyodide.mjs in the worker', result.importMs);
-  record('bare: new Worker → Pyodide ready', result.workerStartToReadyMs);
+  record('bare: loadPyodide() in a module worker (fresh profile)', result.loadPyodideMs, 'the floor');
+  record('bare: new Worker → Pyodide ready (fresh profile)', result.workerStartToReadyMs);
+  await bare.close();
+  return result;
 }
 
 async function logRoundTrips(context, observer) {
@@ -323,7 +373,18 @@ function printTable(seconds) {
   console.log(line(rows[0]));
   console.log(widths.map((width) => '-'.repeat(width)).join('-|-'));
   for (const row of rows.slice(1)) console.log(line(row));
-  console.log(`\n(one browser run, ${seconds.toFixed(0)} s in all; figures vary with machine load)`);
+  const medianOf = (metric) => median(results.get(metric)?.values ?? []);
+  const floor = medianOf('bare: loadPyodide() in a module worker (fresh profile)');
+  console.log('');
+  for (const [label, metric, target] of [
+    ['first boot ever', 'first boot ever (fresh profile): ui.html opened → first study heading', '≤ 1.3 ×'],
+    ['later boot', 'later boot (after a restart): ui.html opened → first study heading', '≤ 0.5 ×'],
+  ]) {
+    const value = medianOf(metric);
+    console.log(`${label}: ${value.toFixed(0)} ms = ${(value / floor).toFixed(2)} × bare loadPyodide() (${floor.toFixed(0)} ms); target ${target}`);
+  }
+  console.log(`warm reopen: ${medianOf('warm reopen: ui.html opened → current page heading').toFixed(0)} ms; target ≤ 100 ms`);
+  console.log(`\n(${seconds.toFixed(0)} s in all; medians of ${RUNS} runs; figures vary with machine load)`);
 }
 
 main().catch((error) => {

@@ -84,7 +84,7 @@ test('the session boots Pyodide and the demo study renders its first page', { ti
   assert.equal(reply.study_id, 'demo');
 
   const booting = await waitForState(page, (state) => state.status.state === 'booting' && state.status.step_idx >= 1);
-  assert.equal(booting.status.n_steps, 4);
+  assert.equal(booting.status.n_steps, 3);
 
   const first = await waitForState(page, (state) => state.page_seq >= 1 && state.page != null);
   console.log(`first page after ${Date.now() - started} ms:`, JSON.stringify(first).slice(0, 300));

@@ -398,10 +398,12 @@ async fn ensure_session_now(
     let info =
         SessionInfo { session_id: format!("{}", js_sys::Date::now() as u64), study_id, ended: false, host_origin };
     storage::set(Area::Session, SESSION_STORAGE_KEY, &info).await?;
+    // `requested_at` starts the boot trace's clock.
     let mut url = format!(
-        "offscreen.html?session_id={}&study_id={}",
+        "offscreen.html?session_id={}&study_id={}&requested_at={}",
         info.session_id,
-        String::from(js_sys::encode_uri_component(&info.study_id))
+        String::from(js_sys::encode_uri_component(&info.study_id)),
+        js_sys::Date::now() as u64
     );
     if let Some(locale) = locale {
         url.push_str(&format!("&locale={}", String::from(js_sys::encode_uri_component(locale))));

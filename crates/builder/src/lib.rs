@@ -416,6 +416,7 @@ impl Builder {
             "version": VERSION,
             "runtime_wheel": format!("pyodide/{}", port_native::RUNTIME_WHEEL_NAME),
             "pyodide": PYODIDE_VERSION,
+            "snapshot_key": self.snapshot_key()?,
         });
         let build_info = serde_json::to_string_pretty(&build_info).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("build.json"), build_info.as_bytes())?;
@@ -424,6 +425,23 @@ impl Builder {
             &format!("extension/, studies/demo, manifest {VERSION} ({} written)", self.n_files_written - n_before),
         );
         Ok(())
+    }
+
+    /// Names everything a runtime snapshot holds: Pyodide (by version; Pyodide itself refuses a
+    /// snapshot of another build), the runtime wheel, and the worker (its glue and the modules it
+    /// imports before the snapshot). A build that changes any of them gets
+    /// another key, so it never boots from an older build's snapshot.
+    fn snapshot_key(&self) -> Result<String, BuildError> {
+        let mut parts = PYODIDE_VERSION.as_bytes().to_vec();
+        for file in [
+            format!("pyodide/{}", port_native::RUNTIME_WHEEL_NAME),
+            "wasm/port_worker_bg.wasm".to_owned(),
+            "worker.js".to_owned(),
+        ] {
+            let bytes = std::fs::read(self.extension.join(&file)).map_err(io_error(format!("reading {file}")))?;
+            parts.extend_from_slice(sha256_hex(&bytes).as_bytes());
+        }
+        Ok(format!("{PYODIDE_VERSION}-{}", &sha256_hex(&parts)[..24]))
     }
 
     fn zip(&mut self, out_dir: &Path) -> Result<PathBuf, BuildError> {

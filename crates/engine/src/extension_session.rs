@@ -20,14 +20,17 @@
 use std::collections::HashMap;
 
 use port_protocol::message::{
-    BackgroundMessage, DeliveryReport, DeliveryState, DeliveryView, PageDraft, SentDonation, SentView, SessionStatus,
-    SessionView, StudyLabel, ViewMessage,
+    BackgroundMessage, BootMark, DeliveryReport, DeliveryState, DeliveryView, PageDraft, SentDonation, SentView,
+    SessionStatus, SessionView, StudyLabel, ViewMessage,
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
-use port_protocol::worker_message::{DonateOutcome, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
+use port_protocol::worker_message::{
+    DonateOutcome, FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, SnapshotRequest, ToBackground, ToWorker,
+};
 use port_protocol::{DonateResponse, Page, Payload, Text};
 
 use crate::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
+use crate::snapshot::{SnapshotBoot, SnapshotStoreEffect, StoredSnapshot};
 use crate::{
     Action, DonateAnswer, PendingAnswer, Session, SessionConfig, SessionError, SessionLocale, State, donate_answer,
 };
@@ -65,6 +68,9 @@ pub enum Effect {
     /// Call [`ExtensionSession::on_ack_timer`] with this idempotency key at `at_ms` (Unix
     /// milliseconds), or as soon after as the browser can.
     StartAckTimer { idempotency_key: String, at_ms: u64 },
+    /// Store or drop a runtime snapshot ([`crate::snapshot`]); a store takes the bytes the worker
+    /// message being handled carries.
+    Snapshot(SnapshotStoreEffect),
     /// Tell developers (the console). The text names states, wire types and keys, never donated
     /// data, file contents or answers.
     LogError(String),
@@ -137,12 +143,25 @@ enum DonationWait {
     AwaitingAck(AckWait),
 }
 
+/// The last mark of a boot trace: the study's first command reached the engine.
+pub const BOOT_TRACE_END: &str = "first command";
+
+/// Where a boot's time went ([`ExtensionSession::mark_boot`]).
+#[derive(Debug, Default)]
+struct BootTrace {
+    origin_ms: Option<u64>,
+    marks: Vec<BootMark>,
+    done: bool,
+}
+
 /// One study run in the extension. See the module doc.
 #[derive(Debug)]
 pub struct ExtensionSession {
     session_id: String,
     session: Session,
     boot_step: BootStep,
+    snapshot: SnapshotBoot,
+    boot_trace: BootTrace,
     /// Increases with every page; an answer or a draft names the page it is for.
     page_seq: u64,
     page: Option<Page>,
@@ -174,6 +193,8 @@ impl ExtensionSession {
             session_id,
             session: Session::new(SessionConfig::default()),
             boot_step: BootStep { step: "start".into(), step_idx: 0, n_steps: N_BOOT_STEPS },
+            snapshot: SnapshotBoot::default(),
+            boot_trace: BootTrace::default(),
             page_seq: 0,
             page: None,
             draft: None,
@@ -219,7 +240,45 @@ impl ExtensionSession {
             ),
             // Only the finished screen shows it, so states during the session stay small.
             sent: self.session.is_finished().then(|| self.sent.clone()),
+            boot_trace: self.boot_trace.marks.clone(),
         }
+    }
+
+    /// The boot's clock starts at `requested_ms`, when the background was asked for the session.
+    pub fn start_boot_trace(&mut self, requested_ms: u64) {
+        self.boot_trace.origin_ms = Some(requested_ms);
+    }
+
+    /// The boot reached `step` at `now_ms`. The trace ends with [`BOOT_TRACE_END`], the study's
+    /// first command; then its text is returned, once, for the developer's console.
+    pub fn mark_boot(&mut self, step: &str, now_ms: u64) -> Option<String> {
+        let trace = &mut self.boot_trace;
+        if trace.done {
+            return None;
+        }
+        let origin = *trace.origin_ms.get_or_insert(now_ms);
+        trace.marks.push(BootMark { step: step.to_owned(), at_ms: now_ms.saturating_sub(origin) });
+        if step != BOOT_TRACE_END {
+            return None;
+        }
+        trace.done = true;
+        let steps: Vec<String> = trace.marks.iter().map(|mark| format!("{} +{} ms", mark.step, mark.at_ms)).collect();
+        Some(format!("boot trace (from the session's request): {}", steps.join(", ")))
+    }
+
+    /// The snapshot request for `initialise`, given the build's snapshot key and what the store
+    /// holds under it, and the effects on the store that go first (see [`crate::snapshot`]).
+    pub fn plan_snapshot(
+        &mut self,
+        key: Option<&str>,
+        stored: StoredSnapshot,
+    ) -> (Option<SnapshotRequest>, Vec<Effect>) {
+        let (request, store_effects) = self.snapshot.plan(key, stored);
+        let mut effects: Vec<Effect> = store_effects.into_iter().map(Effect::Snapshot).collect();
+        if stored == StoredSnapshot::Corrupt {
+            effects.push(Effect::LogError("the stored runtime snapshot failed its digest; booting without it".into()));
+        }
+        (request, effects)
     }
 
     /// The offscreen document is up: views that opened before it get the view.
@@ -297,9 +356,25 @@ impl ExtensionSession {
         let mut effects = Vec::new();
         match message {
             FromWorker::BootProgress { step, step_idx, n_steps } => {
+                self.snapshot.on_boot_step(step_idx);
                 self.boot_step = BootStep { step, step_idx, n_steps };
             }
+            FromWorker::SnapshotMade { key } => match self.snapshot.on_made(&key) {
+                Ok(store) => effects.extend(store.into_iter().map(Effect::Snapshot)),
+                Err(why) => effects.push(Effect::LogError(why.into())),
+            },
+            FromWorker::SnapshotRefused { key, reason } => match self.snapshot.on_refused(&key) {
+                Ok(store) => {
+                    effects.extend(store.into_iter().map(Effect::Snapshot));
+                    // Before the study, the reason is Pyodide's, not the participant's.
+                    effects.push(Effect::LogError(format!(
+                        "the runtime snapshot was refused ({reason}); booting without it"
+                    )));
+                }
+                Err(why) => effects.push(Effect::LogError(why.into())),
+            },
             FromWorker::InitialiseDone => {
+                self.snapshot.on_boot_step(STUDY_BOOT_STEP);
                 let result = self.session.start();
                 self.perform_result(result, Files::None, &mut effects);
             }
@@ -645,6 +720,17 @@ mod tests {
             let effects = match source {
                 "study" => session.on_study_config(&StudyConfig::parse(input, StudyOrigin::External).unwrap()),
                 "fails" => session.on_runtime_failure(input.to_owned()),
+                "snapshot" => {
+                    let stored = match input {
+                        "found" => StoredSnapshot::Found,
+                        "missing" => StoredSnapshot::Missing,
+                        "corrupt" => StoredSnapshot::Corrupt,
+                        _ => panic!("snapshot> found|missing|corrupt"),
+                    };
+                    let (request, effects) = session.plan_snapshot(Some("k1"), stored);
+                    writeln!(trace, "  initialise asks {}", serde_json::to_string(&request).unwrap()).unwrap();
+                    effects
+                }
                 // The participant consents on the page on screen to exactly what `donate` sends, so
                 // the ledger lets that donation through without a review.
                 "view" if input == "consent" => {
@@ -721,6 +807,10 @@ mod tests {
                     format!("background <- {}, reply awaited", serde_json::to_string(&message).unwrap())
                 }
                 Effect::StartAckTimer { idempotency_key, at_ms } => format!("timer {idempotency_key} at {at_ms}"),
+                Effect::Snapshot(SnapshotStoreEffect::Store { key }) => {
+                    format!("snapshot store <- the message's {key}")
+                }
+                Effect::Snapshot(SnapshotStoreEffect::Drop { key }) => format!("snapshot store drops {key}"),
                 Effect::LogError(text) => format!("log: {text}"),
             };
             writeln!(trace, "  {text}").unwrap();
@@ -787,7 +877,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -820,7 +910,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
                   views <- booting pyodide 1/4 #0
                 worker> {"eventType":"bootProgress","step":"script","stepIdx":4,"nSteps":4}
@@ -829,6 +919,93 @@ mod tests {
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
                   views <- working #0
+            "#]],
+        );
+    }
+
+    #[test]
+    fn boot_trace_counts_from_the_request_and_ends_with_the_first_command() {
+        let mut session = ExtensionSession::new("s1".into(), SessionLocale::default());
+        session.start_boot_trace(1_000);
+        assert_eq!(session.mark_boot("offscreen", 1_120), None);
+        assert_eq!(session.mark_boot("snapshot", 1_500), None);
+        assert_eq!(
+            session.mark_boot(BOOT_TRACE_END, 2_000).as_deref(),
+            Some(
+                "boot trace (from the session's request): offscreen +120 ms, snapshot +500 ms, first command +1000 ms"
+            )
+        );
+        // Later cycles are not the boot's.
+        assert_eq!(session.mark_boot(BOOT_TRACE_END, 9_000), None);
+        let steps: Vec<(String, u64)> =
+            session.view().boot_trace.into_iter().map(|mark| (mark.step, mark.at_ms)).collect();
+        assert_eq!(steps, [("offscreen".into(), 120), ("snapshot".into(), 500), ("first command".into(), 1_000)]);
+    }
+
+    #[test]
+    fn snapshot_made_by_the_boot_is_stored_and_one_from_the_study_is_not() {
+        check(
+            r#"
+            open>
+            snapshot> missing
+            worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
+            worker> {"eventType":"snapshotMade","key":"k1"}
+            worker> {"eventType":"bootProgress","step":"study","stepIdx":3,"nSteps":3}
+            worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":3}
+            worker> {"eventType":"snapshotMade","key":"k1"}
+            "#,
+            expect![[r#"
+                open>
+                  views <- booting start 0/3 #0
+                snapshot> missing
+                  initialise asks {"use":"make","key":"k1"}
+                worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
+                  views <- booting pyodide 1/4 #0
+                worker> {"eventType":"snapshotMade","key":"k1"}
+                  snapshot store <- the message's k1
+                worker> {"eventType":"bootProgress","step":"study","stepIdx":3,"nSteps":3}
+                  views <- booting study 3/3 #0
+                worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":3}
+                  views <- booting pyodide 1/3 #0
+                worker> {"eventType":"snapshotMade","key":"k1"}
+                  log: a snapshot sent once the study was loading was ignored
+            "#]],
+        );
+    }
+
+    #[test]
+    fn snapshot_refused_or_corrupt_is_dropped_and_replaced() {
+        check(
+            r#"
+            open>
+            snapshot> found
+            worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":4}
+            worker> {"eventType":"snapshotRefused","key":"k1","reason":"Snapshot has invalid magic number"}
+            worker> {"eventType":"snapshotMade","key":"k1"}
+            open>
+            snapshot> corrupt
+            worker> {"eventType":"snapshotMade","key":"k1"}
+            "#,
+            expect![[r#"
+                open>
+                  views <- booting start 0/3 #0
+                snapshot> found
+                  initialise asks {"use":"load","key":"k1"}
+                worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":4}
+                  views <- booting snapshot 1/4 #0
+                worker> {"eventType":"snapshotRefused","key":"k1","reason":"Snapshot has invalid magic number"}
+                  snapshot store drops k1
+                  log: the runtime snapshot was refused (Snapshot has invalid magic number); booting without it
+                worker> {"eventType":"snapshotMade","key":"k1"}
+                  snapshot store <- the message's k1
+                open>
+                  views <- booting start 0/3 #0
+                snapshot> corrupt
+                  initialise asks {"use":"make","key":"k1"}
+                  snapshot store drops k1
+                  log: the stored runtime snapshot failed its digest; booting without it
+                worker> {"eventType":"snapshotMade","key":"k1"}
+                  snapshot store <- the message's k1
             "#]],
         );
     }
@@ -846,7 +1023,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -879,7 +1056,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
                   views <- booting pyodide 1/4 #0
                 worker> {"eventType":"error","message":"Traceback: secret participant data"}
@@ -906,7 +1083,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 fails> cannot fetch the study script https://x.org/s.py: HTTP 404
                   log: the script runtime failed; the error page says why
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"the script runtime failed","json_string":"{\"level\":\"error\",\"message\":\"the script runtime failed\"}"}]}
@@ -933,7 +1110,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -966,7 +1143,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -993,7 +1170,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1021,7 +1198,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1049,7 +1226,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1078,7 +1255,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1110,7 +1287,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1139,7 +1316,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 view+files> {"type":"draft","page_seq":0,"draft":{"radios":{"0":1}}}
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
@@ -1170,7 +1347,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1202,7 +1379,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1245,7 +1422,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1308,7 +1485,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1347,7 +1524,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1384,7 +1561,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1419,7 +1596,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1457,7 +1634,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1500,7 +1677,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1539,7 +1716,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1577,7 +1754,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1613,7 +1790,7 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
@@ -1651,11 +1828,11 @@ mod tests {
             "#,
             expect![[r#"
                 open>
-                  views <- booting start 0/4 #0
+                  views <- booting start 0/3 #0
                 study> study
-                  views <- booting start 0/4 #0; study "Screen time" 2
+                  views <- booting start 0/3 #0; study "Screen time" 2
                 view> {"type":"browser-locale","browser_locale":"nl-NL"}
-                  views <- booting start 0/4 #0; locale nl; study "Schermtijd" 2
+                  views <- booting start 0/3 #0; locale nl; study "Schermtijd" 2
                 view> {"type":"browser-locale","browser_locale":"en-US"}
             "#]],
         );
@@ -1673,12 +1850,12 @@ mod tests {
             "#,
             expect![[r#"
                 open> nl
-                  views <- booting start 0/4 #0; locale nl
+                  views <- booting start 0/3 #0; locale nl
                 study> study
-                  views <- booting start 0/4 #0; locale nl; study "Schermtijd" 2
+                  views <- booting start 0/3 #0; locale nl; study "Schermtijd" 2
                 view> {"type":"browser-locale","browser_locale":"en-US"}
                 view> {"type":"set-locale","locale":"en"}
-                  views <- booting start 0/4 #0; locale en; study "Screen time" 2
+                  views <- booting start 0/3 #0; locale en; study "Screen time" 2
                 worker> ready
                   background <- {"type":"event","session_id":"s1","name":"initialized"}
                   worker <- {"eventType":"firstRunCycle","sessionId":"s1","platform":"android"}

@@ -32,6 +32,7 @@ mod ledger;
 pub mod outbox;
 mod review_page;
 mod session;
+pub mod snapshot;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 

@@ -2,12 +2,17 @@
 
 use std::cell::RefCell;
 
+mod snapshot_store;
+
 use js_sys::Reflect;
 use port_engine::SessionLocale;
 use port_engine::extension_session::{DonateReply, Effect, ExtensionSession, Files, StudyScript, study_script};
+use port_engine::snapshot::{SnapshotStoreEffect, StoredSnapshot};
 use port_protocol::message::{BackgroundMessage, SESSION_CHANNEL, SessionMessage, ViewMessage};
 use port_protocol::study::StudyConfig;
-use port_protocol::worker_message::{BACKGROUND_TARGET, DonateOutcome, FromWorker, ToBackground, ToWorker};
+use port_protocol::worker_message::{
+    BACKGROUND_TARGET, DonateOutcome, FromWorker, SnapshotRequest, ToBackground, ToWorker,
+};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, HtmlIFrameElement, MessageEvent};
@@ -86,6 +91,7 @@ fn try_start() -> Result<(), WebError> {
     // A host page's `live-init` locale, which the background passes as `&locale=` when it starts
     // the session.
     let locale = SessionLocale::from_host_page(parameters.get("locale").as_deref());
+    let requested_at = parameters.get("requested_at").and_then(|text| text.parse::<u64>().ok());
 
     let channel = port_web::channel::open(SESSION_CHANNEL, on_channel_message)?;
     let sandbox = Sandbox::embed(&window.document().ok_or_else(|| WebError("no document".into()))?)?;
@@ -98,13 +104,15 @@ fn try_start() -> Result<(), WebError> {
     window.add_event_listener_with_callback("message", on_sandbox_message.as_ref().unchecked_ref())?;
     on_sandbox_message.forget();
 
+    let mut session = ExtensionSession::new(session_id, locale);
+    if let Some(requested_at) = requested_at {
+        session.start_boot_trace(requested_at);
+    }
+    // The document's own start, then its wasm's: the gap is loading offscreen.html and the glue.
+    let _ = session.mark_boot("offscreen document", (window.performance().map_or(0.0, |p| p.time_origin())) as u64);
+    let _ = session.mark_boot("offscreen wasm", now_ms());
     OFFSCREEN.with(|cell| {
-        *cell.borrow_mut() = Some(Offscreen {
-            session: ExtensionSession::new(session_id, locale),
-            channel,
-            sandbox,
-            draft_files: JsValue::UNDEFINED,
-        })
+        *cell.borrow_mut() = Some(Offscreen { session, channel, sandbox, draft_files: JsValue::UNDEFINED })
     });
     port_web::log::capture_errors(|text| log::error(&format!("offscreen: {text}")));
     dispatch(&JsValue::UNDEFINED, ExtensionSession::on_open);
@@ -117,14 +125,16 @@ fn try_start() -> Result<(), WebError> {
     Ok(())
 }
 
-/// Reads `build.json` (written by the builder: the runtime wheel's path) and the study's config
-/// from the background, gets the script where [`study_script`] says, and sends `initialise`.
+/// Reads `build.json` (written by the builder: the wheels' paths and the snapshot key) and the
+/// study's config from the background, gets the script where [`study_script`] says, looks up the
+/// runtime snapshot of this build, and sends `initialise`.
 async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     let build_info = port_web::fetch_json(&runtime::get_url("build.json")?).await?;
-    let wheel_path = build_info["runtime_wheel"]
-        .as_str()
-        .ok_or_else(|| WebError("build.json names no runtime_wheel".into()))?
-        .to_owned();
+    let build_path = |name: &str| {
+        build_info[name].as_str().map(str::to_owned).ok_or_else(|| WebError(format!("build.json names no {name}")))
+    };
+    let wheel_path = build_path("runtime_wheel")?;
+    let snapshot_key = build_info["snapshot_key"].as_str().map(str::to_owned);
     let config = send_to_background(&ToBackground::GetStudy { study_id: study_id.to_owned() }).await?;
     let config: Option<StudyConfig> =
         if config.is_null() || config.is_undefined() { None } else { Some(from_js(&config)?) };
@@ -144,18 +154,46 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     if let Some(config) = &config {
         dispatch(&JsValue::UNDEFINED, |session| session.on_study_config(config));
     }
+    mark_boot("study script ready");
+    let (stored, snapshot_bytes) = match &snapshot_key {
+        Some(key) => snapshot_store::load(key.clone()).await.unwrap_or_else(|error| {
+            log::error(&format!("offscreen: the snapshot store cannot be read: {error}"));
+            (StoredSnapshot::Missing, None)
+        }),
+        None => (StoredSnapshot::Missing, None),
+    };
+    mark_boot("snapshot looked up");
+    let mut snapshot = None;
+    dispatch(&JsValue::UNDEFINED, |session| {
+        let (request, effects) = session.plan_snapshot(snapshot_key.as_deref(), stored);
+        snapshot = request;
+        effects
+    });
+    let loads_snapshot = matches!(snapshot, Some(SnapshotRequest::Load { .. }));
     let initialise = ToWorker::Initialise {
         index_url: runtime::get_url("pyodide/")?,
         wheel_url: runtime::get_url(&wheel_path)?,
         script_url,
         script_source,
+        snapshot,
     };
     let message = to_js(&initialise)?;
+    if let (true, Some(bytes)) = (loads_snapshot, snapshot_bytes) {
+        set(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes);
+    }
     let loaded = with_offscreen(|offscreen| offscreen.sandbox.loaded.clone())
         .ok_or_else(|| WebError("the session is gone".into()))?;
     wasm_bindgen_futures::JsFuture::from(loaded).await?;
+    mark_boot("sandbox loaded");
     with_offscreen(|offscreen| offscreen.sandbox.post(&message)).transpose()?;
     Ok(())
+}
+
+/// Notes a step of the boot; the whole trace goes to the console once the study's first command came.
+fn mark_boot(step: &str) {
+    if let Some(Some(trace)) = with_offscreen(|offscreen| offscreen.session.mark_boot(step, now_ms())) {
+        log::info(&format!("offscreen: {trace}"));
+    }
 }
 
 async fn fetch_text(url: &str) -> Result<String, WebError> {
@@ -181,38 +219,51 @@ fn on_channel_message(data: JsValue) {
 }
 
 fn on_worker_message(data: JsValue) {
+    // A snapshot's bytes travel next to the message, as files do next to a view's.
+    let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
     match from_js::<FromWorker>(&data) {
-        Ok(message) => dispatch(&JsValue::UNDEFINED, |session| session.on_worker_message(message)),
+        Ok(message) => {
+            match &message {
+                FromWorker::BootProgress { step, .. } => mark_boot(&format!("worker: {step}")),
+                FromWorker::SnapshotMade { .. } => mark_boot("worker: snapshot made"),
+                FromWorker::SnapshotRefused { .. } => mark_boot("worker: snapshot refused"),
+                FromWorker::InitialiseDone => mark_boot("worker: study loaded"),
+                FromWorker::RunCycleDone { .. } => mark_boot(port_engine::extension_session::BOOT_TRACE_END),
+                FromWorker::Error { .. } => {}
+            }
+            dispatch(&snapshot, |session| session.on_worker_message(message))
+        }
         // The decode error would quote the message, which may hold the script's data.
         Err(_) => log::error("offscreen: a message from the worker that is not a FromWorker was ignored"),
     }
 }
 
-/// Hands one event to the session and performs the effects it returns. `message_files` is the
-/// `files` array of the view message being handled ([`Files::Answer`], [`Effect::KeepDraftFiles`]).
-fn dispatch(message_files: &JsValue, event: impl FnOnce(&mut ExtensionSession) -> Vec<Effect>) {
+/// Hands one event to the session and performs the effects it returns. `attached` is what the
+/// message being handled carries beside its JSON: a view message's `files` array
+/// ([`Files::Answer`], [`Effect::KeepDraftFiles`]), a worker message's snapshot bytes.
+fn dispatch(attached: &JsValue, event: impl FnOnce(&mut ExtensionSession) -> Vec<Effect>) {
     with_offscreen(|offscreen| {
         for effect in event(&mut offscreen.session) {
-            if let Err(error) = perform(offscreen, effect, message_files) {
+            if let Err(error) = perform(offscreen, effect, attached) {
                 log::error(&format!("offscreen: {error}"));
             }
         }
     });
 }
 
-fn perform(offscreen: &mut Offscreen, effect: Effect, message_files: &JsValue) -> Result<(), WebError> {
+fn perform(offscreen: &mut Offscreen, effect: Effect, attached: &JsValue) -> Result<(), WebError> {
     match effect {
         Effect::Broadcast { view, files } => {
             let message = to_js(&SessionMessage::State(*view))?;
-            attach_files(&message, files, message_files, &offscreen.draft_files);
+            attach_files(&message, files, attached, &offscreen.draft_files);
             offscreen.channel.post_message(&message)?;
         }
         Effect::PostToWorker { message, files } => {
             let message = to_js(&message)?;
-            attach_files(&message, files, message_files, &offscreen.draft_files);
+            attach_files(&message, files, attached, &offscreen.draft_files);
             offscreen.sandbox.post(&message)?;
         }
-        Effect::KeepDraftFiles => offscreen.draft_files = message_files.clone(),
+        Effect::KeepDraftFiles => offscreen.draft_files = attached.clone(),
         Effect::DropDraftFiles => offscreen.draft_files = JsValue::UNDEFINED,
         Effect::SendToBackground(message) => fire_and_forget(message),
         Effect::Donate(message) => wasm_bindgen_futures::spawn_local(async move {
@@ -229,6 +280,22 @@ fn perform(offscreen: &mut Offscreen, effect: Effect, message_files: &JsValue) -
         Effect::StartAckTimer { idempotency_key, at_ms } => {
             port_web::timer::set_timeout(at_ms as f64 - js_sys::Date::now(), move || {
                 dispatch(&JsValue::UNDEFINED, |session| session.on_ack_timer(&idempotency_key, now_ms()));
+            });
+        }
+        Effect::Snapshot(SnapshotStoreEffect::Store { key }) => {
+            let stored = snapshot_store::store(key, attached.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = stored.await {
+                    log::error(&format!("offscreen: the runtime snapshot was not stored: {error}"));
+                }
+            });
+        }
+        Effect::Snapshot(SnapshotStoreEffect::Drop { key }) => {
+            let dropped = snapshot_store::drop_entry(key);
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = dropped.await {
+                    log::error(&format!("offscreen: the runtime snapshot was not removed: {error}"));
+                }
             });
         }
         Effect::LogError(text) => log::error(&format!("offscreen: {text}")),

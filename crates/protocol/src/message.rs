@@ -124,6 +124,17 @@ pub struct SessionView {
     /// see all that left.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent: Option<SentView>,
+    /// Where the boot's time went, until the study's first command: for developers and benchmarks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub boot_trace: Vec<BootMark>,
+}
+
+/// One step of the boot, reached `at_ms` milliseconds after the session was asked for (the
+/// background's `ensure-session`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootMark {
+    pub step: String,
+    pub at_ms: u64,
 }
 
 /// What a finished session handed to the host bridge, in order.
@@ -317,6 +328,7 @@ mod tests {
             draft: None,
             extension_page: false,
             sent: None,
+            boot_trace: Vec::new(),
         });
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(
@@ -345,11 +357,12 @@ mod tests {
                     json_string: Some(r#"{"level": "info", "message": "started"}"#.into()),
                 }],
             }),
+            boot_trace: vec![BootMark { step: "offscreen".into(), at_ms: 120 }],
         });
         let json = serde_json::to_string(&message).unwrap();
         assert_eq!(
             json,
-            r#"{"type":"state","page_seq":3,"status":{"state":"finished","code":0},"extension_page":true,"sent":{"donations":[{"key":"1-demo","n_bytes":12}],"logs":[{"level":"info","message":"started","json_string":"{\"level\": \"info\", \"message\": \"started\"}"}]}}"#
+            r#"{"type":"state","page_seq":3,"status":{"state":"finished","code":0},"extension_page":true,"sent":{"donations":[{"key":"1-demo","n_bytes":12}],"logs":[{"level":"info","message":"started","json_string":"{\"level\": \"info\", \"message\": \"started\"}"}]},"boot_trace":[{"step":"offscreen","at_ms":120}]}"#
         );
         assert_eq!(serde_json::from_str::<SessionMessage>(&json).unwrap(), message);
     }

@@ -33,6 +33,9 @@ pub enum ToWorker {
         /// fetched and checked against `sha256`); `None`: fetch `script_url`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         script_source: Option<String>,
+        /// Boot from a memory snapshot (its bytes in the message's `snapshot` field), or make one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<SnapshotRequest>,
     },
     /// `port.main.start(session_id, platform)` then `send(None)`. Answered by `runCycleDone`.
     #[serde(rename_all = "camelCase")]
@@ -45,6 +48,18 @@ pub enum ToWorker {
     NextRunCycle { response: Payload },
 }
 
+/// What `initialise` asks of the worker about a memory snapshot of the booted runtime (Pyodide,
+/// the runtime wheel with every module imported, the glue): never of a study, which loads after.
+/// `key` names everything baked into it (`build.json`'s `snapshot_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "use", rename_all = "camelCase")]
+pub enum SnapshotRequest {
+    /// Boot from the snapshot sent along; if it is refused, boot without it and make a new one.
+    Load { key: String },
+    /// Boot as usual, then make a snapshot and send it back (`snapshotMade`) before the study loads.
+    Make { key: String },
+}
+
 /// The Pyodide worker → the offscreen document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "eventType", rename_all = "camelCase")]
@@ -54,6 +69,11 @@ pub enum FromWorker {
     BootProgress { step: String, step_idx: u32, n_steps: u32 },
     /// Pyodide, the runtime and the script are ready.
     InitialiseDone,
+    /// A snapshot of the booted runtime, made before the study loaded; its bytes are the message's
+    /// `snapshot` field.
+    SnapshotMade { key: String },
+    /// The snapshot sent with `initialise` could not be used (`reason`); the worker boots without it.
+    SnapshotRefused { key: String, reason: String },
     /// The script's next command, as the JSON text of the dict `ScriptWrapper.send` returned.
     #[serde(rename_all = "camelCase")]
     RunCycleDone { command_json: String },
@@ -63,7 +83,11 @@ pub enum FromWorker {
 }
 
 /// The number of boot steps the worker reports.
-pub const N_BOOT_STEPS: u32 = 4;
+pub const N_BOOT_STEPS: u32 = 3;
+
+/// The boot step in which the study script loads: from its start, what the worker posts may come
+/// from the study's code, so nothing it says about snapshots is believed.
+pub const STUDY_BOOT_STEP: u32 = 3;
 
 /// A view or the offscreen document → the background service worker, over `chrome.runtime`
 /// messaging. Every message has `"target": "background"`, so other contexts that receive the
@@ -239,8 +263,18 @@ mod tests {
                 wheel_url: "w.whl".into(),
                 script_url: "s.py".into(),
                 script_source: None,
+                snapshot: Some(SnapshotRequest::Load { key: "k1".into() }),
             },
-            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py"}"#,
+            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":{"use":"load","key":"k1"}}"#,
+        );
+    }
+
+    #[test]
+    fn snapshot_messages_roundtrip() {
+        check_roundtrip(FromWorker::SnapshotMade { key: "k1".into() }, r#"{"eventType":"snapshotMade","key":"k1"}"#);
+        check_roundtrip(
+            FromWorker::SnapshotRefused { key: "k1".into(), reason: "bad magic".into() },
+            r#"{"eventType":"snapshotRefused","key":"k1","reason":"bad magic"}"#,
         );
     }
 

@@ -100,6 +100,20 @@ pub fn set(object: &JsValue, name: &str, value: &JsValue) {
     let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }
 
+/// Removes `object[name]` and returns it (`undefined` when absent). For bytes that travel beside a
+/// message's JSON: decoding the message must not walk them element by element.
+pub fn take(object: &JsValue, name: &str) -> JsValue {
+    let key = JsValue::from_str(name);
+    let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
+    if let Some(object) = object.dyn_ref::<Object>() {
+        let _ = Reflect::delete_property(object, &key);
+    }
+    value
+}
+
+/// The field beside a message's JSON that carries a runtime snapshot's bytes.
+pub const SNAPSHOT_BYTES_FIELD: &str = "snapshotBytes";
+
 /// A new empty JS object.
 pub fn new_object() -> JsValue {
     Object::new().into()

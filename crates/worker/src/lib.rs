@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use port_protocol::Payload;
-use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, ToWorker};
+use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, SnapshotRequest, ToWorker};
 use port_web::{WebError, call_path, call_path_async, from_js, new_object, set, to_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -42,6 +42,21 @@ def _port_send(payload):
     return command_to_json(_port_wrapper.send(payload))
 "#;
 
+/// Imported before a snapshot is made, so a boot from it finds them in memory: every module of the
+/// runtime wheel (a snapshot holds memory, not files) and the standard modules studies use.
+/// Pyodide's own record of loaded packages is emptied before, as a snapshot cannot hold it.
+const WARM_UP_PY: &str = r#"
+import importlib, pkgutil
+import port
+for _module in pkgutil.walk_packages(port.__path__, "port."):
+    importlib.import_module(_module.name)
+import codecs, collections, csv, dataclasses, datetime, io, json, logging, math, re, typing, zipfile
+del _module
+"#;
+
+/// Seeds `random` afresh from the OS after a boot from a snapshot, if the snapshot holds it.
+const RESEED_PY: &str = "import sys\nif 'random' in sys.modules: sys.modules['random'].seed()\n";
+
 /// The booted runtime.
 struct Runtime {
     pyodide: JsValue,
@@ -53,6 +68,20 @@ thread_local! {
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
+}
+
+/// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
+fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
+    match to_js(message) {
+        Ok(object) => {
+            set(&object, name, value);
+            let transfer = Array::of1(&Reflect::get(value, &"buffer".into()).unwrap_or(JsValue::UNDEFINED));
+            if let Err(error) = scope().post_message_with_transfer(&object, &transfer) {
+                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
+            }
+        }
+        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
+    }
 }
 
 fn post(message: &FromWorker) {
@@ -84,10 +113,12 @@ pub fn on_message(data: JsValue) {
 }
 
 async fn handle(data: JsValue) -> Result<(), WebError> {
+    let snapshot_bytes = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
     let message: ToWorker = from_js(&data)?;
     match message {
-        ToWorker::Initialise { index_url, wheel_url, script_url, script_source } => {
-            boot(&index_url, &wheel_url, &script_url, script_source).await?;
+        ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot } => {
+            let pyodide = boot_runtime(&index_url, &wheel_url, snapshot, snapshot_bytes).await?;
+            load_study(pyodide, &script_url, script_source).await?;
             post(&FromWorker::InitialiseDone);
         }
         ToWorker::FirstRunCycle { session_id, platform } => {
@@ -126,27 +157,96 @@ fn progress(step: &str, step_idx: u32) {
     post(&FromWorker::BootProgress { step: step.into(), step_idx, n_steps: N_BOOT_STEPS });
 }
 
-async fn boot(
+/// Pyodide with the runtime wheel and the glue: from the snapshot when one was sent and it loads,
+/// else booted afresh, and then snapshotted when `initialise` asked. The study is not loaded yet:
+/// no study code is ever in a snapshot.
+///
+/// micropip is not loaded: neither the runtime nor feldspar's studies import it (feldspar's worker
+/// used it to install the wheel, which `loadPackage` does), an imported micropip leaves JavaScript
+/// objects that a snapshot cannot hold, and putting its files back after a snapshot boot costs a
+/// quarter of a second.
+async fn boot_runtime(
     index_url: &str,
     wheel_url: &str,
-    script_url: &str,
-    script_source: Option<String>,
-) -> Result<(), WebError> {
+    snapshot: Option<SnapshotRequest>,
+    snapshot_bytes: JsValue,
+) -> Result<JsValue, WebError> {
+    let make_key = match snapshot {
+        Some(SnapshotRequest::Load { key }) => match boot_from_snapshot(index_url, snapshot_bytes).await {
+            Ok(pyodide) => return Ok(pyodide),
+            Err(error) => {
+                post(&FromWorker::SnapshotRefused { key: key.clone(), reason: error.0 });
+                Some(key)
+            }
+        },
+        Some(SnapshotRequest::Make { key }) => Some(key),
+        None => None,
+    };
+    let pyodide = boot_afresh(index_url, wheel_url, make_key.is_some()).await?;
+    if let Some(key) = make_key {
+        // A snapshot that cannot be made costs the next boot its speed, not this one its study.
+        match make_snapshot(&pyodide) {
+            Ok(bytes) => post_with(&FromWorker::SnapshotMade { key }, port_web::SNAPSHOT_BYTES_FIELD, &bytes),
+            Err(error) => port_web::log::error(&format!("worker: no runtime snapshot: {error}")),
+        }
+    }
+    Ok(pyodide)
+}
+
+async fn boot_afresh(index_url: &str, wheel_url: &str, for_snapshot: bool) -> Result<JsValue, WebError> {
     progress("pyodide", 1);
     let options = new_object();
     set(&options, "indexURL", &index_url.into());
+    if for_snapshot {
+        set(&options, "_makeSnapshot", &true.into());
+    }
     let pyodide = JsFuture::from(load_pyodide(&options)).await?;
 
-    progress("micropip", 2);
-    load_package(&pyodide, "micropip").await?;
-
-    progress("runtime", 3);
+    progress("runtime", 2);
     load_package(&pyodide, wheel_url).await?;
-    // The wire writer the native runner uses too, then the glue that calls it.
-    call_path(&pyodide, &["runPython"], &[port_protocol::COMMAND_JSON_PY.into()])?;
-    call_path(&pyodide, &["runPython"], &[GLUE_PY.into()])?;
+    install_glue(&pyodide)?;
+    Ok(pyodide)
+}
 
-    progress("study", 4);
+async fn boot_from_snapshot(index_url: &str, bytes: JsValue) -> Result<JsValue, WebError> {
+    progress("snapshot", 1);
+    if !bytes.is_instance_of::<js_sys::Uint8Array>() {
+        return Err(WebError("no snapshot came with initialise".into()));
+    }
+    let options = new_object();
+    set(&options, "indexURL", &index_url.into());
+    set(&options, "_loadSnapshot", &bytes);
+    let pyodide = JsFuture::from(load_pyodide(&options)).await?;
+    // The snapshot holds memory, not files: every module of the runtime wheel is in it (see
+    // WARM_UP_PY), and so is the glue.
+    let glue = call_path(&pyodide, &["globals", "get"], &["_port_load_script".into()])?;
+    if !glue.is_instance_of::<Function>() {
+        return Err(WebError("the snapshot holds no runtime glue".into()));
+    }
+    // Every boot from one snapshot would otherwise draw the same "random" numbers: a study that
+    // assigns conditions at random would assign everyone alike.
+    call_path(&pyodide, &["runPython"], &[RESEED_PY.into()])?;
+    Ok(pyodide)
+}
+
+/// The glue the run cycle calls: the shared wire writer, then the functions around `port.main`.
+fn install_glue(pyodide: &JsValue) -> Result<(), WebError> {
+    call_path(pyodide, &["runPython"], &[port_protocol::COMMAND_JSON_PY.into()])?;
+    call_path(pyodide, &["runPython"], &[GLUE_PY.into()])?;
+    Ok(())
+}
+
+fn make_snapshot(pyodide: &JsValue) -> Result<JsValue, WebError> {
+    call_path(pyodide, &["runPython"], &[WARM_UP_PY.into()])?;
+    let loaded: js_sys::Object = Reflect::get(pyodide, &"loadedPackages".into())?.unchecked_into();
+    for name in js_sys::Object::keys(&loaded).iter() {
+        Reflect::delete_property(&loaded, &name)?;
+    }
+    call_path(pyodide, &["makeMemorySnapshot"], &[])
+}
+
+async fn load_study(pyodide: JsValue, script_url: &str, script_source: Option<String>) -> Result<(), WebError> {
+    progress("study", STUDY_BOOT_STEP);
     let source = match script_source {
         Some(source) => source,
         None => fetch_text(script_url).await?,
