@@ -7,7 +7,7 @@
 //   1. the floor: a bare `loadPyodide()` in a module worker of a plain extension page (`bench.html`
 //      + `bench.js` + `bench-worker.js`, added to the copy only), on a fresh profile;
 //   2. the first boot ever: opening `ui.html` on a fresh profile → the first study page's heading,
-//      with the boot steps read from the `port-session` states; this boot makes the runtime snapshot;
+//      with the boot steps read from the `port-session` states; meanwhile the maker makes the snapshot;
 //   3. the warm reopen: a second `ui.html` while the session waits on its page → that page's heading;
 //   4. a later boot: the browser restarted on the same profile, so the session boots from the snapshot;
 //   5. (last run only) 1 000 `CommandSystemLog` round trips between two pages, with
@@ -287,7 +287,7 @@ async function extensionBoot(context, observer, kind) {
   record(`${label}: offscreen up → worker booting Python`, python - start);
   if (kind === 'fresh') {
     record(`${label}: loadPyodide()`, runtime - python, 'compare: bare loadPyodide()');
-    record(`${label}: runtime wheel + glue + snapshot made`, study - runtime);
+    record(`${label}: runtime wheel + glue`, study - runtime);
   } else {
     record(`${label}: Pyodide from the snapshot`, study - python, 'compare: bare loadPyodide()');
   }

@@ -1,6 +1,7 @@
-// Runtime snapshots: the first boot on a profile makes one and the extension keeps it; after a
-// browser restart the session boots from it and the demo runs to its end; a damaged or refused
-// snapshot falls back to a normal boot and is replaced.
+// Runtime snapshots: during the first session on a profile a worker of its own (the maker, which
+// never loads a study) makes one and the extension keeps it; after a browser restart the session
+// boots from it and the demo runs to its end; a damaged or refused snapshot falls back to a normal
+// boot and is replaced; a study can neither see another session's state nor plant a snapshot.
 //
 // The store is the extension origin's Cache Storage ("port-runtime-snapshots"), read and written
 // here from an extension page, as any damage would come to it.

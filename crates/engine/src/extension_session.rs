@@ -24,13 +24,11 @@ use port_protocol::message::{
     SessionStatus, SessionView, StudyLabel, ViewMessage,
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
-use port_protocol::worker_message::{
-    DonateOutcome, FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, SnapshotRequest, ToBackground, ToWorker,
-};
+use port_protocol::worker_message::{DonateOutcome, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
 use port_protocol::{DonateResponse, Page, Payload, Text};
 
 use crate::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
-use crate::snapshot::{SnapshotBoot, SnapshotStoreEffect, StoredSnapshot};
+use crate::snapshot::{SnapshotBoot, SnapshotEffect, StoredSnapshot};
 use crate::{
     Action, DonateAnswer, PendingAnswer, Session, SessionConfig, SessionError, SessionLocale, State, donate_answer,
 };
@@ -68,9 +66,9 @@ pub enum Effect {
     /// Call [`ExtensionSession::on_ack_timer`] with this idempotency key at `at_ms` (Unix
     /// milliseconds), or as soon after as the browser can.
     StartAckTimer { idempotency_key: String, at_ms: u64 },
-    /// Store or drop a runtime snapshot ([`crate::snapshot`]); a store takes the bytes the worker
-    /// message being handled carries.
-    Snapshot(SnapshotStoreEffect),
+    /// About runtime snapshots ([`crate::snapshot`]); a store takes the bytes the maker's message
+    /// being handled carries.
+    Snapshot(SnapshotEffect),
     /// Tell developers (the console). The text names states, wire types and keys, never donated
     /// data, file contents or answers.
     LogError(String),
@@ -266,13 +264,10 @@ impl ExtensionSession {
         Some(format!("boot trace (from the session's request): {}", steps.join(", ")))
     }
 
-    /// The snapshot request for `initialise`, given the build's snapshot key and what the store
-    /// holds under it, and the effects on the store that go first (see [`crate::snapshot`]).
-    pub fn plan_snapshot(
-        &mut self,
-        key: Option<&str>,
-        stored: StoredSnapshot,
-    ) -> (Option<SnapshotRequest>, Vec<Effect>) {
+    /// The key of the snapshot `initialise` carries (`None`: boot afresh), given the build's
+    /// snapshot key and what the store holds under it, and the effects that go first (see
+    /// [`crate::snapshot`]).
+    pub fn plan_snapshot(&mut self, key: Option<&str>, stored: StoredSnapshot) -> (Option<String>, Vec<Effect>) {
         let (request, store_effects) = self.snapshot.plan(key, stored);
         let mut effects: Vec<Effect> = store_effects.into_iter().map(Effect::Snapshot).collect();
         if stored == StoredSnapshot::Corrupt {
@@ -359,10 +354,10 @@ impl ExtensionSession {
                 self.snapshot.on_boot_step(step_idx);
                 self.boot_step = BootStep { step, step_idx, n_steps };
             }
-            FromWorker::SnapshotMade { key } => match self.snapshot.on_made(&key) {
-                Ok(store) => effects.extend(store.into_iter().map(Effect::Snapshot)),
-                Err(why) => effects.push(Effect::LogError(why.into())),
-            },
+            // Snapshots come from the maker alone (`on_maker_message`): this worker runs the study.
+            FromWorker::SnapshotMade { .. } => {
+                effects.push(Effect::LogError("a snapshot from the study's worker was ignored".into()));
+            }
             FromWorker::SnapshotRefused { key, reason } => match self.snapshot.on_refused(&key) {
                 Ok(store) => {
                     effects.extend(store.into_iter().map(Effect::Snapshot));
@@ -374,7 +369,7 @@ impl ExtensionSession {
                 Err(why) => effects.push(Effect::LogError(why.into())),
             },
             FromWorker::InitialiseDone => {
-                self.snapshot.on_boot_step(STUDY_BOOT_STEP);
+                effects.extend(self.snapshot.on_study_loaded().into_iter().map(Effect::Snapshot));
                 let result = self.session.start();
                 self.perform_result(result, Files::None, &mut effects);
             }
@@ -386,6 +381,27 @@ impl ExtensionSession {
         }
         self.broadcast(&mut effects, false);
         effects
+    }
+
+    /// A message of the snapshot maker's worker ([`SnapshotEffect::StartMaker`]): its snapshot, or
+    /// its failure. Nothing it says reaches the session.
+    pub fn on_maker_message(&mut self, message: FromWorker) -> Vec<Effect> {
+        match message {
+            FromWorker::SnapshotMade { key } => match self.snapshot.on_made(&key) {
+                Ok(store) => store.into_iter().map(Effect::Snapshot).collect(),
+                Err(why) => vec![Effect::LogError(why.into())],
+            },
+            FromWorker::Error { .. } => {
+                let mut effects: Vec<Effect> =
+                    self.snapshot.on_maker_failed().into_iter().map(Effect::Snapshot).collect();
+                effects.push(Effect::LogError("the snapshot maker failed; the next session tries again".into()));
+                effects
+            }
+            FromWorker::BootProgress { .. }
+            | FromWorker::InitialiseDone
+            | FromWorker::RunCycleDone { .. }
+            | FromWorker::SnapshotRefused { .. } => Vec::new(),
+        }
     }
 
     /// The runtime failed: it could not start, or the worker reported an error. Whatever the
@@ -743,6 +759,7 @@ mod tests {
                 "view" => session.on_view_message(serde_json::from_str(input).unwrap(), false),
                 "view+files" => session.on_view_message(serde_json::from_str(input).unwrap(), true),
                 "worker" => session.on_worker_message(serde_json::from_str(input).unwrap()),
+                "maker" => session.on_maker_message(serde_json::from_str(input).unwrap()),
                 "script" => session.on_worker_message(FromWorker::RunCycleDone { command_json: input.to_owned() }),
                 "reply" => {
                     let reply = match input.split_once(' ').unwrap_or((input, "")) {
@@ -807,10 +824,10 @@ mod tests {
                     format!("background <- {}, reply awaited", serde_json::to_string(&message).unwrap())
                 }
                 Effect::StartAckTimer { idempotency_key, at_ms } => format!("timer {idempotency_key} at {at_ms}"),
-                Effect::Snapshot(SnapshotStoreEffect::Store { key }) => {
-                    format!("snapshot store <- the message's {key}")
-                }
-                Effect::Snapshot(SnapshotStoreEffect::Drop { key }) => format!("snapshot store drops {key}"),
+                Effect::Snapshot(SnapshotEffect::StartMaker { key }) => format!("snapshot maker starts for {key}"),
+                Effect::Snapshot(SnapshotEffect::Store { key }) => format!("snapshot store <- the maker's {key}"),
+                Effect::Snapshot(SnapshotEffect::StopMaker) => "snapshot maker stops".into(),
+                Effect::Snapshot(SnapshotEffect::Drop { key }) => format!("snapshot store drops {key}"),
                 Effect::LogError(text) => format!("log: {text}"),
             };
             writeln!(trace, "  {text}").unwrap();
@@ -943,32 +960,38 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_made_by_the_boot_is_stored_and_one_from_the_study_is_not() {
+    fn snapshot_is_made_aside_once_the_study_loaded_and_one_from_the_study_is_not_stored() {
         check(
             r#"
             open>
             snapshot> missing
-            worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
-            worker> {"eventType":"snapshotMade","key":"k1"}
             worker> {"eventType":"bootProgress","step":"study","stepIdx":3,"nSteps":3}
-            worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":3}
             worker> {"eventType":"snapshotMade","key":"k1"}
+            maker> {"eventType":"snapshotMade","key":"k1"}
+            worker> ready
+            maker> {"eventType":"snapshotMade","key":"k1"}
+            maker> {"eventType":"snapshotMade","key":"k1"}
             "#,
             expect![[r#"
                 open>
                   views <- booting start 0/3 #0
                 snapshot> missing
-                  initialise asks {"use":"make","key":"k1"}
-                worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":4}
-                  views <- booting pyodide 1/4 #0
-                worker> {"eventType":"snapshotMade","key":"k1"}
-                  snapshot store <- the message's k1
+                  initialise asks null
                 worker> {"eventType":"bootProgress","step":"study","stepIdx":3,"nSteps":3}
                   views <- booting study 3/3 #0
-                worker> {"eventType":"bootProgress","step":"pyodide","stepIdx":1,"nSteps":3}
-                  views <- booting pyodide 1/3 #0
                 worker> {"eventType":"snapshotMade","key":"k1"}
-                  log: a snapshot sent once the study was loading was ignored
+                  log: a snapshot from the study's worker was ignored
+                maker> {"eventType":"snapshotMade","key":"k1"}
+                  log: a snapshot the session did not ask for was ignored
+                worker> ready
+                  snapshot maker starts for k1
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0
+                maker> {"eventType":"snapshotMade","key":"k1"}
+                  snapshot store <- the maker's k1
+                maker> {"eventType":"snapshotMade","key":"k1"}
+                  log: a snapshot the session did not ask for was ignored
             "#]],
         );
     }
@@ -979,33 +1002,46 @@ mod tests {
             r#"
             open>
             snapshot> found
-            worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":4}
+            worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":3}
             worker> {"eventType":"snapshotRefused","key":"k1","reason":"Snapshot has invalid magic number"}
-            worker> {"eventType":"snapshotMade","key":"k1"}
+            worker> ready
+            maker> {"eventType":"snapshotMade","key":"k1"}
             open>
             snapshot> corrupt
-            worker> {"eventType":"snapshotMade","key":"k1"}
+            worker> ready
+            maker> {"eventType":"error","message":"loading failed"}
             "#,
             expect![[r#"
                 open>
                   views <- booting start 0/3 #0
                 snapshot> found
-                  initialise asks {"use":"load","key":"k1"}
-                worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":4}
-                  views <- booting snapshot 1/4 #0
+                  initialise asks "k1"
+                worker> {"eventType":"bootProgress","step":"snapshot","stepIdx":1,"nSteps":3}
+                  views <- booting snapshot 1/3 #0
                 worker> {"eventType":"snapshotRefused","key":"k1","reason":"Snapshot has invalid magic number"}
                   snapshot store drops k1
                   log: the runtime snapshot was refused (Snapshot has invalid magic number); booting without it
-                worker> {"eventType":"snapshotMade","key":"k1"}
-                  snapshot store <- the message's k1
+                worker> ready
+                  snapshot maker starts for k1
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0
+                maker> {"eventType":"snapshotMade","key":"k1"}
+                  snapshot store <- the maker's k1
                 open>
                   views <- booting start 0/3 #0
                 snapshot> corrupt
-                  initialise asks {"use":"make","key":"k1"}
+                  initialise asks null
                   snapshot store drops k1
                   log: the stored runtime snapshot failed its digest; booting without it
-                worker> {"eventType":"snapshotMade","key":"k1"}
-                  snapshot store <- the message's k1
+                worker> ready
+                  snapshot maker starts for k1
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0
+                maker> {"eventType":"error","message":"loading failed"}
+                  snapshot maker stops
+                  log: the snapshot maker failed; the next session tries again
             "#]],
         );
     }

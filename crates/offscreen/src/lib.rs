@@ -7,12 +7,10 @@ mod snapshot_store;
 use js_sys::Reflect;
 use port_engine::SessionLocale;
 use port_engine::extension_session::{DonateReply, Effect, ExtensionSession, Files, StudyScript, study_script};
-use port_engine::snapshot::{SnapshotStoreEffect, StoredSnapshot};
+use port_engine::snapshot::{SnapshotEffect, StoredSnapshot};
 use port_protocol::message::{BackgroundMessage, SESSION_CHANNEL, SessionMessage, ViewMessage};
 use port_protocol::study::StudyConfig;
-use port_protocol::worker_message::{
-    BACKGROUND_TARGET, DonateOutcome, FromWorker, SnapshotRequest, ToBackground, ToWorker,
-};
+use port_protocol::worker_message::{BACKGROUND_TARGET, DonateOutcome, FromWorker, ToBackground, ToWorker};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, HtmlIFrameElement, MessageEvent};
@@ -22,6 +20,10 @@ struct Offscreen {
     session: ExtensionSession,
     channel: BroadcastChannel,
     sandbox: Sandbox,
+    /// A second sandbox whose worker only makes a runtime snapshot, while one is made.
+    maker: Option<Sandbox>,
+    /// Pyodide's folder and the runtime wheel, as extension URLs, once `build.json` was read.
+    runtime_urls: Option<(String, String)>,
     /// The `files` array of the draft message whose files the draft keeps
     /// ([`Effect::KeepDraftFiles`]), as the view that chose them sent it (structured clone);
     /// `undefined` when it keeps none.
@@ -62,6 +64,11 @@ impl Sandbox {
             _ => false,
         }
     }
+
+    /// Takes the frame out of the document, which ends its worker.
+    fn remove(&self) {
+        self.frame.remove();
+    }
 }
 
 thread_local! {
@@ -96,9 +103,17 @@ fn try_start() -> Result<(), WebError> {
     let channel = port_web::channel::open(SESSION_CHANNEL, on_channel_message)?;
     let sandbox = Sandbox::embed(&window.document().ok_or_else(|| WebError("no document".into()))?)?;
     let on_sandbox_message = Closure::<dyn Fn(MessageEvent)>::new(|event: MessageEvent| {
-        // Any page could post to this window; only the sandbox frame speaks for the worker.
-        if with_offscreen(|offscreen| offscreen.sandbox.is_source_of(&event)) == Some(true) {
-            on_worker_message(event.data());
+        // Any page could post to this window; only the sandbox frames speak for their workers.
+        let from = with_offscreen(|offscreen| {
+            (
+                offscreen.sandbox.is_source_of(&event),
+                offscreen.maker.as_ref().is_some_and(|maker| maker.is_source_of(&event)),
+            )
+        });
+        match from {
+            Some((true, _)) => on_worker_message(event.data()),
+            Some((_, true)) => on_maker_message(event.data()),
+            _ => {}
         }
     });
     window.add_event_listener_with_callback("message", on_sandbox_message.as_ref().unchecked_ref())?;
@@ -112,7 +127,14 @@ fn try_start() -> Result<(), WebError> {
     let _ = session.mark_boot("offscreen document", (window.performance().map_or(0.0, |p| p.time_origin())) as u64);
     let _ = session.mark_boot("offscreen wasm", now_ms());
     OFFSCREEN.with(|cell| {
-        *cell.borrow_mut() = Some(Offscreen { session, channel, sandbox, draft_files: JsValue::UNDEFINED })
+        *cell.borrow_mut() = Some(Offscreen {
+            session,
+            channel,
+            sandbox,
+            maker: None,
+            runtime_urls: None,
+            draft_files: JsValue::UNDEFINED,
+        })
     });
     port_web::log::capture_errors(|text| log::error(&format!("offscreen: {text}")));
     dispatch(&JsValue::UNDEFINED, ExtensionSession::on_open);
@@ -169,14 +191,10 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
         snapshot = request;
         effects
     });
-    let loads_snapshot = matches!(snapshot, Some(SnapshotRequest::Load { .. }));
-    let initialise = ToWorker::Initialise {
-        index_url: runtime::get_url("pyodide/")?,
-        wheel_url: runtime::get_url(&wheel_path)?,
-        script_url,
-        script_source,
-        snapshot,
-    };
+    let loads_snapshot = snapshot.is_some();
+    let (index_url, wheel_url) = (runtime::get_url("pyodide/")?, runtime::get_url(&wheel_path)?);
+    with_offscreen(|offscreen| offscreen.runtime_urls = Some((index_url.clone(), wheel_url.clone())));
+    let initialise = ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot };
     let message = to_js(&initialise)?;
     if let (true, Some(bytes)) = (loads_snapshot, snapshot_bytes) {
         set(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes);
@@ -204,6 +222,42 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
         return Err(WebError(format!("HTTP {}", response.status())));
     }
     wasm_bindgen_futures::JsFuture::from(response.text()?).await?.as_string().ok_or_else(|| WebError("not text".into()))
+}
+
+fn on_maker_message(data: JsValue) {
+    let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
+    match from_js::<FromWorker>(&data) {
+        Ok(message) => dispatch(&snapshot, |session| session.on_maker_message(message)),
+        Err(_) => log::error("offscreen: a message from the snapshot maker that is not a FromWorker was ignored"),
+    }
+}
+
+/// Embeds the maker's sandbox and asks its worker for a snapshot under `key`.
+fn start_maker(offscreen: &mut Offscreen, key: String) -> Result<(), WebError> {
+    let (index_url, wheel_url) =
+        offscreen.runtime_urls.clone().ok_or_else(|| WebError("no runtime to snapshot yet".into()))?;
+    let document =
+        web_sys::window().and_then(|window| window.document()).ok_or_else(|| WebError("no document".into()))?;
+    let maker = Sandbox::embed(&document)?;
+    let loaded = maker.loaded.clone();
+    offscreen.maker = Some(maker);
+    let message = to_js(&ToWorker::MakeSnapshot { index_url, wheel_url, key })?;
+    wasm_bindgen_futures::spawn_local(async move {
+        let posted = match wasm_bindgen_futures::JsFuture::from(loaded).await {
+            Ok(_) => with_offscreen(|offscreen| offscreen.maker.as_ref().map(|maker| maker.post(&message))),
+            Err(error) => Some(Some(Err(WebError::from(error)))),
+        };
+        if let Some(Some(Err(error))) = posted {
+            log::error(&format!("offscreen: the snapshot maker did not start: {error}"));
+        }
+    });
+    Ok(())
+}
+
+fn stop_maker() {
+    if let Some(maker) = with_offscreen(|offscreen| offscreen.maker.take()).flatten() {
+        maker.remove();
+    }
 }
 
 /// A message on the session channel: a view's, or the background's delivery report. Our own state
@@ -282,15 +336,22 @@ fn perform(offscreen: &mut Offscreen, effect: Effect, attached: &JsValue) -> Res
                 dispatch(&JsValue::UNDEFINED, |session| session.on_ack_timer(&idempotency_key, now_ms()));
             });
         }
-        Effect::Snapshot(SnapshotStoreEffect::Store { key }) => {
+        Effect::Snapshot(SnapshotEffect::StartMaker { key }) => start_maker(offscreen, key)?,
+        Effect::Snapshot(SnapshotEffect::Store { key }) => {
             let stored = snapshot_store::store(key, attached.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(error) = stored.await {
                     log::error(&format!("offscreen: the runtime snapshot was not stored: {error}"));
                 }
+                stop_maker();
             });
         }
-        Effect::Snapshot(SnapshotStoreEffect::Drop { key }) => {
+        Effect::Snapshot(SnapshotEffect::StopMaker) => {
+            if let Some(maker) = offscreen.maker.take() {
+                maker.remove();
+            }
+        }
+        Effect::Snapshot(SnapshotEffect::Drop { key }) => {
             let dropped = snapshot_store::drop_entry(key);
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(error) = dropped.await {

@@ -33,10 +33,15 @@ pub enum ToWorker {
         /// fetched and checked against `sha256`); `None`: fetch `script_url`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         script_source: Option<String>,
-        /// Boot from a memory snapshot (its bytes in the message's `snapshot` field), or make one.
+        /// Boot from the memory snapshot made under this key, whose bytes come with the message
+        /// (`snapshotBytes`); if Pyodide refuses it, boot without it (`snapshotRefused`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        snapshot: Option<SnapshotRequest>,
+        snapshot: Option<String>,
     },
+    /// To a worker of its own, which never loads a study: boot afresh, make a memory snapshot of
+    /// the booted runtime and send it back (`snapshotMade`, bytes in `snapshotBytes`).
+    #[serde(rename_all = "camelCase")]
+    MakeSnapshot { index_url: String, wheel_url: String, key: String },
     /// `port.main.start(session_id, platform)` then `send(None)`. Answered by `runCycleDone`.
     #[serde(rename_all = "camelCase")]
     FirstRunCycle {
@@ -48,18 +53,6 @@ pub enum ToWorker {
     NextRunCycle { response: Payload },
 }
 
-/// What `initialise` asks of the worker about a memory snapshot of the booted runtime (Pyodide,
-/// the runtime wheel with every module imported, the glue): never of a study, which loads after.
-/// `key` names everything baked into it (`build.json`'s `snapshot_key`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "use", rename_all = "camelCase")]
-pub enum SnapshotRequest {
-    /// Boot from the snapshot sent along; if it is refused, boot without it and make a new one.
-    Load { key: String },
-    /// Boot as usual, then make a snapshot and send it back (`snapshotMade`) before the study loads.
-    Make { key: String },
-}
-
 /// The Pyodide worker → the offscreen document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "eventType", rename_all = "camelCase")]
@@ -69,8 +62,8 @@ pub enum FromWorker {
     BootProgress { step: String, step_idx: u32, n_steps: u32 },
     /// Pyodide, the runtime and the script are ready.
     InitialiseDone,
-    /// A snapshot of the booted runtime, made before the study loaded; its bytes are the message's
-    /// `snapshot` field.
+    /// The snapshot `makeSnapshot` asked for (Pyodide with the runtime wheel imported and the
+    /// glue, no study); its bytes are the message's `snapshotBytes`.
     SnapshotMade { key: String },
     /// The snapshot sent with `initialise` could not be used (`reason`); the worker boots without it.
     SnapshotRefused { key: String, reason: String },
@@ -263,9 +256,13 @@ mod tests {
                 wheel_url: "w.whl".into(),
                 script_url: "s.py".into(),
                 script_source: None,
-                snapshot: Some(SnapshotRequest::Load { key: "k1".into() }),
+                snapshot: Some("k1".into()),
             },
-            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":{"use":"load","key":"k1"}}"#,
+            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":"k1"}"#,
+        );
+        check_roundtrip(
+            ToWorker::MakeSnapshot { index_url: "x/".into(), wheel_url: "w.whl".into(), key: "k1".into() },
+            r#"{"eventType":"makeSnapshot","indexUrl":"x/","wheelUrl":"w.whl","key":"k1"}"#,
         );
     }
 

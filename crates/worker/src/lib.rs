@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use port_protocol::Payload;
-use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, SnapshotRequest, ToWorker};
+use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, ToWorker};
 use port_web::{WebError, call_path, call_path_async, from_js, new_object, set, to_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -121,6 +121,10 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
             load_study(pyodide, &script_url, script_source).await?;
             post(&FromWorker::InitialiseDone);
         }
+        ToWorker::MakeSnapshot { index_url, wheel_url, key } => {
+            let pyodide = boot_afresh(&index_url, &wheel_url, true).await?;
+            post_with(&FromWorker::SnapshotMade { key }, port_web::SNAPSHOT_BYTES_FIELD, &make_snapshot(&pyodide)?);
+        }
         ToWorker::FirstRunCycle { session_id, platform } => {
             let runtime = runtime()?;
             let platform = platform.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
@@ -157,9 +161,8 @@ fn progress(step: &str, step_idx: u32) {
     post(&FromWorker::BootProgress { step: step.into(), step_idx, n_steps: N_BOOT_STEPS });
 }
 
-/// Pyodide with the runtime wheel and the glue: from the snapshot when one was sent and it loads,
-/// else booted afresh, and then snapshotted when `initialise` asked. The study is not loaded yet:
-/// no study code is ever in a snapshot.
+/// Pyodide with the runtime wheel and the glue, ready for the study: from the snapshot when one
+/// was sent and it loads, else booted afresh.
 ///
 /// micropip is not loaded: neither the runtime nor feldspar's studies import it (feldspar's worker
 /// used it to install the wheel, which `loadPackage` does), an imported micropip leaves JavaScript
@@ -168,29 +171,16 @@ fn progress(step: &str, step_idx: u32) {
 async fn boot_runtime(
     index_url: &str,
     wheel_url: &str,
-    snapshot: Option<SnapshotRequest>,
+    snapshot: Option<String>,
     snapshot_bytes: JsValue,
 ) -> Result<JsValue, WebError> {
-    let make_key = match snapshot {
-        Some(SnapshotRequest::Load { key }) => match boot_from_snapshot(index_url, snapshot_bytes).await {
+    if let Some(key) = snapshot {
+        match boot_from_snapshot(index_url, snapshot_bytes).await {
             Ok(pyodide) => return Ok(pyodide),
-            Err(error) => {
-                post(&FromWorker::SnapshotRefused { key: key.clone(), reason: error.0 });
-                Some(key)
-            }
-        },
-        Some(SnapshotRequest::Make { key }) => Some(key),
-        None => None,
-    };
-    let pyodide = boot_afresh(index_url, wheel_url, make_key.is_some()).await?;
-    if let Some(key) = make_key {
-        // A snapshot that cannot be made costs the next boot its speed, not this one its study.
-        match make_snapshot(&pyodide) {
-            Ok(bytes) => post_with(&FromWorker::SnapshotMade { key }, port_web::SNAPSHOT_BYTES_FIELD, &bytes),
-            Err(error) => port_web::log::error(&format!("worker: no runtime snapshot: {error}")),
+            Err(error) => post(&FromWorker::SnapshotRefused { key, reason: error.0 }),
         }
     }
-    Ok(pyodide)
+    boot_afresh(index_url, wheel_url, false).await
 }
 
 async fn boot_afresh(index_url: &str, wheel_url: &str, for_snapshot: bool) -> Result<JsValue, WebError> {
