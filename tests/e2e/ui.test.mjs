@@ -218,6 +218,42 @@ test('ui: consent table search, paging, delete, undo and donate', async () => {
   await context.close();
 });
 
+test('ui: a table over 50 000 rows is cut and says so; every row a search found goes at once and comes back', async () => {
+  const { page, context, errors } = await openView();
+  const n = 50_003;
+  const titles = Object.fromEntries(Array.from({ length: n }, (_, row) => [String(row), row % 10 === 0 ? `match ${row}` : `other ${row}`]));
+  const form = {
+    __type__: 'PropsUIPromptConsentFormViz', description: en('Check your data'),
+    tables: [{ __type__: 'PropsUIPromptConsentFormTableViz', id: 'big', title: en('Big'), data_frame: JSON.stringify({ title: titles }) }],
+    donateQuestion: en('Donate?'), donateButton: en('Donate now'),
+  };
+  await sendState(page, { page_seq: 4, status: { state: 'awaiting-participant' }, page: submission(en('Consent'), [form]) });
+  await page.getByText('Rows 1–10 of 50000').waitFor();
+  await page.getByRole('note').getByText('This table has 50003 rows. Only the first 50000 are shown, and only those can be shared.').waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Delete all/ }).count(), 0, 'without a search there is nothing to delete at once');
+
+  await page.getByLabel('Search').fill('match');
+  await page.getByText('Rows 1–10 of 5000').waitFor();
+  await page.getByRole('button', { name: 'Delete all 5000 rows found' }).click();
+  await page.getByText('5000 deleted').waitFor();
+  await page.getByText('No rows to show').waitFor();
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await page.getByText('0 deleted').waitFor();
+  await page.getByText('Rows 1–10 of 5000').waitFor();
+  await page.getByRole('button', { name: 'Delete all 5000 rows found' }).click();
+  await page.getByText('5000 deleted').waitFor();
+
+  await page.getByRole('button', { name: 'Donate now' }).click();
+  const answer = await waitForMessage(page, (message) => message.type === 'answer');
+  const [donated] = JSON.parse(answer.payload.value);
+  assert.equal(donated['deleted row count'], '5000');
+  assert.equal(donated.big.length, 45_000, 'the rows past the cut are not donated, nor the deleted ones');
+  assert.ok(!donated.big.some((row) => row.title.startsWith('match')));
+  assert.equal(donated.big.at(-1).title, 'other 49999');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('ui: a Dutch browser gets the Dutch UI and study texts, and tells the session its language', async () => {
   const { page, context, errors } = await openView({ locale: 'nl-NL' });
   await page.getByText('Verbinden met de studie').waitFor();

@@ -13,11 +13,18 @@ use port_protocol::{
 };
 use serde_json::Value;
 
+/// A consent table shows, and donates, at most this many rows, as D3I's UI does: a page of more
+/// would not draw, and what cannot be shown cannot be consented to. The participant is told.
+pub const MAX_TABLE_ROWS: usize = 50_000;
+
 /// A table's data in display form: column names and rows of cell texts.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TableData {
     pub columns: Vec<String>,
+    /// The first [`MAX_TABLE_ROWS`] rows.
     pub rows: Vec<Vec<String>>,
+    /// How many rows the study sent beyond [`MAX_TABLE_ROWS`]: neither shown nor donated.
+    pub n_cut: usize,
 }
 
 /// A table's `data_frame` is not the columnar shape `{"col": {"0": v, …}}`. The page stays up; the
@@ -53,7 +60,8 @@ impl TableData {
             cells_by_column.push(cells.as_object().ok_or_else(not_columnar)?);
         }
         let n_rows = cells_by_column.first().map_or(0, |cells| cells.len());
-        let rows = (0..n_rows)
+        let n_kept = n_rows.min(MAX_TABLE_ROWS);
+        let rows = (0..n_kept)
             .map(|row_idx| {
                 let key = row_idx.to_string();
                 cells_by_column
@@ -62,7 +70,7 @@ impl TableData {
                     .collect()
             })
             .collect();
-        Ok(TableData { columns: columns.keys().cloned().collect(), rows })
+        Ok(TableData { columns: columns.keys().cloned().collect(), rows, n_cut: n_rows - n_kept })
     }
 
     fn kept_rows(&self, deleted: Option<&BTreeSet<usize>>, keys: &[String]) -> (Vec<IndexMap<String, String>>, usize) {
@@ -232,6 +240,25 @@ mod tests {
         let deletions = Deletions::from([("watch".to_owned(), BTreeSet::from([1]))]);
         let Payload::Json(json) = consent_viz_answer(&form, &deletions).unwrap() else { panic!() };
         assert_eq!(json, r#"[{"watch":[{"title":"A","n":"1"},{"title":"C","n":"null"}],"deleted row count":"1"}]"#);
+    }
+
+    #[test]
+    fn a_table_over_the_row_limit_is_cut_for_display_and_donation_alike() {
+        let n_rows = MAX_TABLE_ROWS + 7;
+        let cells: serde_json::Map<String, Value> = (0..n_rows).map(|idx| (idx.to_string(), json!(idx))).collect();
+        let data_frame = json!({ "n": cells }).to_string();
+        let form: ConsentFormViz = serde_json::from_value(json!({
+            "tables": [{"__type__": "PropsUIPromptConsentFormTableViz", "id": "big", "title": "Big", "data_frame": data_frame}]
+        }))
+        .unwrap();
+        let ConsentVizTable::Table(table) = &form.tables[0] else { panic!() };
+        let data = TableData::parse("big", &table.data_frame).unwrap();
+        assert_eq!((data.rows.len(), data.n_cut), (MAX_TABLE_ROWS, 7));
+        let Payload::Json(json) = consent_viz_answer(&form, &Deletions::new()).unwrap() else { panic!() };
+        let donated: Value = serde_json::from_str(&json).unwrap();
+        let rows = donated[0]["big"].as_array().unwrap();
+        assert_eq!(rows.len(), MAX_TABLE_ROWS);
+        assert_eq!(rows.last().unwrap()["n"], (MAX_TABLE_ROWS - 1).to_string());
     }
 
     #[test]

@@ -50,10 +50,15 @@ impl Sandbox {
     }
 
     fn post(&self, message: &JsValue) -> Result<(), WebError> {
+        self.post_moving(message, &js_sys::Array::new())
+    }
+
+    /// Posts `message`, moving the buffers in `transfer` instead of copying them.
+    fn post_moving(&self, message: &JsValue, transfer: &js_sys::Array) -> Result<(), WebError> {
         let window = self.frame.content_window().ok_or_else(|| WebError("the sandbox frame has no window".into()))?;
         // The sandbox's origin is opaque, so no target origin can name it; the frame's window is
         // ours alone.
-        window.post_message(message, "*")?;
+        window.post_message_with_transfer(message, "*", transfer)?;
         Ok(())
     }
 
@@ -157,6 +162,20 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     };
     let wheel_path = build_path("runtime_wheel")?;
     let snapshot_key = build_info["snapshot_key"].as_str().map(str::to_owned);
+    // Read the snapshot (tens of megabytes, and its digest) while the study's config and script come.
+    let snapshot_lookup = snapshot_key.clone().map(|key| {
+        wasm_bindgen_futures::future_to_promise(async move {
+            Ok(match snapshot_store::load(key).await {
+                Ok((StoredSnapshot::Found, Some(bytes))) => bytes.into(),
+                Ok((StoredSnapshot::Corrupt, _)) => "corrupt".into(),
+                Ok(_) => JsValue::NULL,
+                Err(error) => {
+                    log::error(&format!("offscreen: the snapshot store cannot be read: {error}"));
+                    JsValue::NULL
+                }
+            })
+        })
+    });
     let config = send_to_background(&ToBackground::GetStudy { study_id: study_id.to_owned() }).await?;
     let config: Option<StudyConfig> =
         if config.is_null() || config.is_undefined() { None } else { Some(from_js(&config)?) };
@@ -177,12 +196,14 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
         dispatch(&JsValue::UNDEFINED, |session| session.on_study_config(config));
     }
     mark_boot("study script ready");
-    let (stored, snapshot_bytes) = match &snapshot_key {
-        Some(key) => snapshot_store::load(key.clone()).await.unwrap_or_else(|error| {
-            log::error(&format!("offscreen: the snapshot store cannot be read: {error}"));
-            (StoredSnapshot::Missing, None)
-        }),
-        None => (StoredSnapshot::Missing, None),
+    let found = match snapshot_lookup {
+        Some(lookup) => wasm_bindgen_futures::JsFuture::from(lookup).await.unwrap_or(JsValue::NULL),
+        None => JsValue::NULL,
+    };
+    let (stored, snapshot_bytes) = match found.dyn_into::<js_sys::Uint8Array>() {
+        Ok(bytes) => (StoredSnapshot::Found, Some(bytes)),
+        Err(other) if other.as_string().as_deref() == Some("corrupt") => (StoredSnapshot::Corrupt, None),
+        Err(_) => (StoredSnapshot::Missing, None),
     };
     mark_boot("snapshot looked up");
     let mut snapshot = None;
@@ -196,14 +217,15 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     with_offscreen(|offscreen| offscreen.runtime_urls = Some((index_url.clone(), wheel_url.clone())));
     let initialise = ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot };
     let message = to_js(&initialise)?;
-    if let (true, Some(bytes)) = (loads_snapshot, snapshot_bytes) {
-        set(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes);
-    }
+    let transfer = match (loads_snapshot, snapshot_bytes) {
+        (true, Some(bytes)) => port_web::attach_transferred(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes),
+        _ => js_sys::Array::new(),
+    };
     let loaded = with_offscreen(|offscreen| offscreen.sandbox.loaded.clone())
         .ok_or_else(|| WebError("the session is gone".into()))?;
     wasm_bindgen_futures::JsFuture::from(loaded).await?;
     mark_boot("sandbox loaded");
-    with_offscreen(|offscreen| offscreen.sandbox.post(&message)).transpose()?;
+    with_offscreen(|offscreen| offscreen.sandbox.post_moving(&message, &transfer)).transpose()?;
     Ok(())
 }
 
@@ -226,6 +248,7 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
 
 fn on_maker_message(data: JsValue) {
     let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
+    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
     match from_js::<FromWorker>(&data) {
         Ok(message) => dispatch(&snapshot, |session| session.on_maker_message(message)),
         Err(_) => log::error("offscreen: a message from the snapshot maker that is not a FromWorker was ignored"),
@@ -275,6 +298,7 @@ fn on_channel_message(data: JsValue) {
 fn on_worker_message(data: JsValue) {
     // A snapshot's bytes travel next to the message, as files do next to a view's.
     let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
+    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
     match from_js::<FromWorker>(&data) {
         Ok(message) => {
             match &message {

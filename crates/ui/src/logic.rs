@@ -290,6 +290,7 @@ mod tests {
         TableData {
             columns: (0..rows.first().map_or(0, |row| row.len())).map(|column_idx| format!("c{column_idx}")).collect(),
             rows: rows.iter().map(|row| row.iter().map(|cell| cell.to_string()).collect()).collect(),
+            n_cut: 0,
         }
     }
 

@@ -813,7 +813,7 @@ fn focused_control(results: &Element) -> Option<String> {
 
 fn restore_focus(results: &Element, focused: &str) {
     let counterpart = match focused {
-        "delete" => "undo",
+        "delete" | "delete-matching" => "undo",
         "undo" => "delete",
         "previous" => "next",
         "next" => "previous",
@@ -863,6 +863,14 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
         counts_line = counts_line.text(" · ").child(El::new("span").class("deleted-count").text(&deleted_text));
     }
     let _ = results.append_child(&counts_line.0);
+    if data.n_cut > 0 {
+        let total = (data.rows.len() + data.n_cut).to_string();
+        let note = El::new("p")
+            .class("cut-note")
+            .attr("role", "note")
+            .text(&state.tf("rowsCut", &[&total, &consent::MAX_TABLE_ROWS.to_string()]));
+        let _ = results.append_child(&note.0);
+    }
 
     let mut head_row = El::new("tr");
     if table.deletable {
@@ -996,8 +1004,33 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
                 let text = ctx_undo.app.borrow().tf("announceRestored", &[&n_restored.to_string()]);
                 app::announce(&ctx_undo.app, &text);
             });
-        let _ =
-            results.append_child(&El::new("div").class("buttons").class("table-actions").child(delete).child(undo).0);
+        let mut actions = El::new("div").class("buttons").class("table-actions").child(delete);
+        // With a search, every row it found can go at once: one action, undone at once.
+        if !table.query.is_empty() && !visible.is_empty() {
+            let ctx_matching = ctx.clone();
+            let key_matching = key.to_owned();
+            let results_matching = results.clone();
+            let labels_matching = labels.to_vec();
+            let title_matching = title.to_owned();
+            let matching = visible.clone();
+            let delete_matching = button(&state.tf("deleteMatching", &[&visible.len().to_string()]))
+                .class("danger")
+                .attr("data-focus", "delete-matching")
+                .on("click", move |_| {
+                    let n_deleted = {
+                        let mut app = ctx_matching.app.borrow_mut();
+                        let Some(table) = app.page_state.tables.get_mut(&key_matching) else { return };
+                        table.selected.clear();
+                        table.log.delete(matching.iter().copied())
+                    };
+                    table_results(&ctx_matching, &key_matching, &results_matching, &labels_matching, &title_matching);
+                    app::answer_changed(&ctx_matching.app, &results_matching);
+                    let text = ctx_matching.app.borrow().tf("announceDeleted", &[&n_deleted.to_string()]);
+                    app::announce(&ctx_matching.app, &text);
+                });
+            actions = actions.child(delete_matching);
+        }
+        let _ = results.append_child(&actions.child(undo).0);
     }
     if !ctx.enabled || state.is_answered(ctx.page_seq) {
         dom::disable_controls(results);

@@ -114,6 +114,19 @@ pub fn take(object: &JsValue, name: &str) -> JsValue {
 /// The field beside a message's JSON that carries a runtime snapshot's bytes.
 pub const SNAPSHOT_BYTES_FIELD: &str = "snapshotBytes";
 
+/// The field beside a message's JSON that lists the buffers it moves rather than copies, so the
+/// sandbox page's relay moves them on too (`sandbox.js`).
+pub const TRANSFER_FIELD: &str = "transfer";
+
+/// Puts `bytes` (a typed array) in `message` as `name` and lists its buffer in the message's
+/// transfer list; returns that list for `postMessage`.
+pub fn attach_transferred(message: &JsValue, name: &str, bytes: &JsValue) -> Array {
+    set(message, name, bytes);
+    let transfer = Array::of1(&Reflect::get(bytes, &"buffer".into()).unwrap_or(JsValue::UNDEFINED));
+    set(message, TRANSFER_FIELD, &transfer);
+    transfer
+}
+
 /// A new empty JS object.
 pub fn new_object() -> JsValue {
     Object::new().into()

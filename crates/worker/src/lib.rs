@@ -74,8 +74,7 @@ fn scope() -> DedicatedWorkerGlobalScope {
 fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
     match to_js(message) {
         Ok(object) => {
-            set(&object, name, value);
-            let transfer = Array::of1(&Reflect::get(value, &"buffer".into()).unwrap_or(JsValue::UNDEFINED));
+            let transfer = port_web::attach_transferred(&object, name, value);
             if let Err(error) = scope().post_message_with_transfer(&object, &transfer) {
                 port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
             }
@@ -114,6 +113,7 @@ pub fn on_message(data: JsValue) {
 
 async fn handle(data: JsValue) -> Result<(), WebError> {
     let snapshot_bytes = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
+    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
     let message: ToWorker = from_js(&data)?;
     match message {
         ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot } => {
