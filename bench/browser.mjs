@@ -12,7 +12,9 @@
 //   4. a later boot: the browser restarted on the same profile, so the session boots from the snapshot;
 //   5. (last run only) 1 000 `CommandSystemLog` round trips between two pages, with
 //      `bench/fixtures/log_study.py` in place of the demo;
-//   6. (last run only) P4: a consent form with a 50 010-row table (`bench/fixtures/table_study.py`):
+//   6. (last run only) P2: a 16 MiB member at the end of a 1 GiB (sparse) zip read in the browser
+//      through the slice reader (`bench/fixtures/archive_study.py`), against native CPython's zipfile;
+//   7. (last run only) P4: a consent form with a 50 010-row table (`bench/fixtures/table_study.py`):
 //      its first rows drawn, a search keystroke, deleting every row found and its undo, and that the
 //      donation carries the right rows. The UI's wasm is a debug build unless PORT_BENCH_EXTENSION
 //      names a release build (`port build --release` → dist/release/extension).
@@ -196,6 +198,7 @@ async function main() {
         writeFileSync(scriptPath, fixture);
         const observer = await openObserver(context);
         await step('log round trips', () => logRoundTrips(context, observer));
+        await step('P2 big archive', () => bigArchive(context, observer, scriptPath, work));
         writeFileSync(scriptPath, readFileSync(path.join(repo, 'bench', 'fixtures', 'table_study.py'), 'utf8'));
         for (let table = 1; table <= RUNS; table += 1) {
           await step(`big table ${table}`, () => bigTable(context, observer));
@@ -379,6 +382,57 @@ async function logRoundTrips(context, observer) {
   await ui.close();
 }
 
+// P2: a 1 GiB file (a hole, then a zip whose 16 MiB member of random bytes is read) made by Python.
+const BIG_ZIP_PY = `
+import io, os, random, sys, zipfile
+path, hole = sys.argv[1], 1024 ** 3
+buffer = io.BytesIO()
+with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    archive.writestr("bench/readme.txt", "a hole of 1 GiB, then this zip")
+    archive.writestr("bench/member.bin", random.Random(7).randbytes(16 * 1024 * 1024))
+with open(path, "wb") as file:
+    file.truncate(hole)
+    file.seek(hole)
+    file.write(buffer.getvalue())
+`;
+const NATIVE_READ_PY = `
+import sys, time, zipfile
+started = time.perf_counter()
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    n_bytes = len(archive.read("bench/member.bin"))
+print((time.perf_counter() - started) * 1000)
+`;
+
+/// P2: the same member read by native CPython's zipfile, then in the browser through the slice
+/// reader (bench/fixtures/archive_study.py), on the same file.
+async function bigArchive(context, observer, scriptPath, work) {
+  const { execFileSync } = await import('node:child_process');
+  const python = process.env.PYTHON ?? 'python3';
+  const file = path.join(work, 'big.zip');
+  execFileSync(python, ['-c', BIG_ZIP_PY, file]);
+  for (let run = 1; run <= RUNS; run += 1) {
+    record('P2 native CPython zipfile: read a 16 MiB member at the end of a 1 GiB zip', Number(execFileSync(python, ['-c', NATIVE_READ_PY, file], { encoding: 'utf8' })), 'the floor');
+  }
+  let fixture = readFileSync(path.join(repo, 'bench', 'fixtures', 'archive_study.py'), 'utf8');
+  writeFileSync(scriptPath, fixture.replace(/^N_READS = \d+/m, `N_READS = ${RUNS}`));
+  await resetSession(context, observer);
+  const { ui } = await openUi(context);
+  for (let run = 1; run <= RUNS; run += 1) {
+    const chooser = ui.getByLabel('Choose a file');
+    await ui.getByRole('heading', { name: `Bench: choose ${run}` }).waitFor({ timeout: WAIT_MS });
+    await chooser.setInputFiles(file);
+    await ui.getByRole('button', { name: 'Continue' }).click();
+    const heading = ui.getByRole('heading', { name: /^Bench: read / });
+    await heading.waitFor({ timeout: WAIT_MS });
+    const ms = Number(/in ([\d.]+) ms/.exec(await heading.innerText())[1]);
+    record('P2 browser (Pyodide, slice reader): the same read', ms, 'target ≤ 3 × native');
+    await ui.getByRole('button', { name: 'Next', exact: true }).click();
+    await heading.waitFor({ state: 'detached', timeout: WAIT_MS });
+  }
+  await ui.close();
+  rmSync(file, { force: true });
+}
+
 /// P4: the consent form of bench/fixtures/table_study.py (50 010 rows, cut at 50 000) in the real
 /// UI. Event handlers run synchronously, so each interaction is timed around its dispatch.
 async function bigTable(context, observer) {
@@ -450,6 +504,9 @@ function printTable(seconds) {
     console.log(`${label}: ${value.toFixed(0)} ms = ${(value / floor).toFixed(2)} × bare loadPyodide() (${floor.toFixed(0)} ms); target ${target}`);
   }
   console.log(`warm reopen: ${medianOf('warm reopen: ui.html opened → current page heading').toFixed(0)} ms; target ≤ 100 ms`);
+  const p2 = medianOf('P2 browser (Pyodide, slice reader): the same read');
+  const p2Native = medianOf('P2 native CPython zipfile: read a 16 MiB member at the end of a 1 GiB zip');
+  console.log(`P2: ${p2.toFixed(0)} ms = ${(p2 / p2Native).toFixed(2)} × native CPython (${p2Native.toFixed(0)} ms); target ≤ 3 ×`);
   for (const [metric, target] of [
     ['P4 table: state arrives → first rows drawn', 200],
     ['P4 table: search keystroke → rows updated', 50],
