@@ -212,14 +212,15 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
         snapshot = request;
         effects
     });
-    let loads_snapshot = snapshot.is_some();
+    // The bytes go along only when the session asked the worker to load them.
+    let snapshot_bytes = snapshot.as_ref().and(snapshot_bytes);
     let (index_url, wheel_url) = (runtime::get_url("pyodide/")?, runtime::get_url(&wheel_path)?);
     with_offscreen(|offscreen| offscreen.runtime_urls = Some((index_url.clone(), wheel_url.clone())));
     let initialise = ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot };
     let message = to_js(&initialise)?;
-    let transfer = match (loads_snapshot, snapshot_bytes) {
-        (true, Some(bytes)) => port_web::attach_transferred(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes),
-        _ => js_sys::Array::new(),
+    let transfer = match snapshot_bytes {
+        Some(bytes) => port_web::attach_transferred(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes),
+        None => js_sys::Array::new(),
     };
     let loaded = with_offscreen(|offscreen| offscreen.sandbox.loaded.clone())
         .ok_or_else(|| WebError("the session is gone".into()))?;
@@ -247,8 +248,7 @@ async fn fetch_text(url: &str) -> Result<String, WebError> {
 }
 
 fn on_maker_message(data: JsValue) {
-    let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
-    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
+    let snapshot = port_web::take_snapshot_bytes(&data);
     match from_js::<FromWorker>(&data) {
         Ok(message) => dispatch(&snapshot, |session| session.on_maker_message(message)),
         Err(_) => log::error("offscreen: a message from the snapshot maker that is not a FromWorker was ignored"),
@@ -277,9 +277,12 @@ fn start_maker(offscreen: &mut Offscreen, key: String) -> Result<(), WebError> {
     Ok(())
 }
 
-fn stop_maker() {
-    if let Some(maker) = with_offscreen(|offscreen| offscreen.maker.take()).flatten() {
-        maker.remove();
+impl Offscreen {
+    /// Takes the maker's sandbox out, which ends its worker.
+    fn stop_maker(&mut self) {
+        if let Some(maker) = self.maker.take() {
+            maker.remove();
+        }
     }
 }
 
@@ -297,17 +300,15 @@ fn on_channel_message(data: JsValue) {
 
 fn on_worker_message(data: JsValue) {
     // A snapshot's bytes travel next to the message, as files do next to a view's.
-    let snapshot = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
-    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
+    let snapshot = port_web::take_snapshot_bytes(&data);
     match from_js::<FromWorker>(&data) {
         Ok(message) => {
             match &message {
                 FromWorker::BootProgress { step, .. } => mark_boot(&format!("worker: {step}")),
-                FromWorker::SnapshotMade { .. } => mark_boot("worker: snapshot made"),
                 FromWorker::SnapshotRefused { .. } => mark_boot("worker: snapshot refused"),
                 FromWorker::InitialiseDone => mark_boot("worker: study loaded"),
                 FromWorker::RunCycleDone { .. } => mark_boot(port_engine::extension_session::BOOT_TRACE_END),
-                FromWorker::Error { .. } => {}
+                FromWorker::SnapshotMade { .. } | FromWorker::Error { .. } => {}
             }
             dispatch(&snapshot, |session| session.on_worker_message(message))
         }
@@ -367,14 +368,10 @@ fn perform(offscreen: &mut Offscreen, effect: Effect, attached: &JsValue) -> Res
                 if let Err(error) = stored.await {
                     log::error(&format!("offscreen: the runtime snapshot was not stored: {error}"));
                 }
-                stop_maker();
+                with_offscreen(Offscreen::stop_maker);
             });
         }
-        Effect::Snapshot(SnapshotEffect::StopMaker) => {
-            if let Some(maker) = offscreen.maker.take() {
-                maker.remove();
-            }
-        }
+        Effect::Snapshot(SnapshotEffect::StopMaker) => offscreen.stop_maker(),
         Effect::Snapshot(SnapshotEffect::Drop { key }) => {
             let dropped = snapshot_store::drop_entry(key);
             wasm_bindgen_futures::spawn_local(async move {

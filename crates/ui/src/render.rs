@@ -962,78 +962,69 @@ fn draw_results(ctx: &Ctx, state: &App, key: &str, results: &Element, labels: &[
 
     if table.deletable {
         let n_selected = table.selected.len();
-        let ctx_delete = ctx.clone();
-        let key_delete = key.to_owned();
-        let results_delete = results.clone();
-        let labels_delete = labels.to_vec();
-        let title_delete = title.to_owned();
         let delete = button(&state.tf("deleteSelected", &[&n_selected.to_string()]))
             .class("danger")
             .class("delete-selected")
             .attr("data-focus", "delete")
             .flag("disabled", n_selected == 0)
-            .on("click", move |_| {
-                let n_deleted = {
-                    let mut app = ctx_delete.app.borrow_mut();
-                    let Some(table) = app.page_state.tables.get_mut(&key_delete) else { return };
+            .on(
+                "click",
+                table_action(ctx, key, results, labels, title, "announceDeleted", |table| {
                     let selected = std::mem::take(&mut table.selected);
                     table.log.delete(selected)
-                };
-                table_results(&ctx_delete, &key_delete, &results_delete, &labels_delete, &title_delete);
-                app::answer_changed(&ctx_delete.app, &results_delete);
-                let text = ctx_delete.app.borrow().tf("announceDeleted", &[&n_deleted.to_string()]);
-                app::announce(&ctx_delete.app, &text);
-            });
-        let ctx_undo = ctx.clone();
-        let key_undo = key.to_owned();
-        let results_undo = results.clone();
-        let labels_undo = labels.to_vec();
-        let title_undo = title.to_owned();
+                }),
+            );
         let undo = button(&state.t("undo"))
             .class("secondary")
             .attr("data-focus", "undo")
             .flag("disabled", !table.log.can_undo())
-            .on("click", move |_| {
-                let n_restored = {
-                    let mut app = ctx_undo.app.borrow_mut();
-                    let Some(table) = app.page_state.tables.get_mut(&key_undo) else { return };
-                    table.log.undo()
-                };
-                table_results(&ctx_undo, &key_undo, &results_undo, &labels_undo, &title_undo);
-                app::answer_changed(&ctx_undo.app, &results_undo);
-                let text = ctx_undo.app.borrow().tf("announceRestored", &[&n_restored.to_string()]);
-                app::announce(&ctx_undo.app, &text);
-            });
+            .on("click", table_action(ctx, key, results, labels, title, "announceRestored", |table| table.log.undo()));
         let mut actions = El::new("div").class("buttons").class("table-actions").child(delete);
         // With a search, every row it found can go at once: one action, undone at once.
         if !table.query.is_empty() && !visible.is_empty() {
-            let ctx_matching = ctx.clone();
-            let key_matching = key.to_owned();
-            let results_matching = results.clone();
-            let labels_matching = labels.to_vec();
-            let title_matching = title.to_owned();
             let matching = visible.clone();
             let delete_matching = button(&state.tf("deleteMatching", &[&visible.len().to_string()]))
                 .class("danger")
                 .attr("data-focus", "delete-matching")
-                .on("click", move |_| {
-                    let n_deleted = {
-                        let mut app = ctx_matching.app.borrow_mut();
-                        let Some(table) = app.page_state.tables.get_mut(&key_matching) else { return };
+                .on(
+                    "click",
+                    table_action(ctx, key, results, labels, title, "announceDeleted", move |table| {
                         table.selected.clear();
                         table.log.delete(matching.iter().copied())
-                    };
-                    table_results(&ctx_matching, &key_matching, &results_matching, &labels_matching, &title_matching);
-                    app::answer_changed(&ctx_matching.app, &results_matching);
-                    let text = ctx_matching.app.borrow().tf("announceDeleted", &[&n_deleted.to_string()]);
-                    app::announce(&ctx_matching.app, &text);
-                });
+                    }),
+                );
             actions = actions.child(delete_matching);
         }
         let _ = results.append_child(&actions.child(undo).0);
     }
     if !ctx.enabled || state.is_answered(ctx.page_seq) {
         dom::disable_controls(results);
+    }
+}
+
+/// The click handler of a table action: `act` changes the table and returns how many rows it
+/// deleted or restored; then the rows are redrawn, the draft posted, and `announce_key` read out.
+fn table_action(
+    ctx: &Ctx,
+    key: &str,
+    results: &Element,
+    labels: &[String],
+    title: &str,
+    announce_key: &'static str,
+    act: impl Fn(&mut TableState) -> usize + 'static,
+) -> impl FnMut(web_sys::Event) + 'static {
+    let (ctx, key, results, labels, title) =
+        (ctx.clone(), key.to_owned(), results.clone(), labels.to_vec(), title.to_owned());
+    move |_| {
+        let n_rows = {
+            let mut app = ctx.app.borrow_mut();
+            let Some(table) = app.page_state.tables.get_mut(&key) else { return };
+            act(table)
+        };
+        table_results(&ctx, &key, &results, &labels, &title);
+        app::answer_changed(&ctx.app, &results);
+        let text = ctx.app.borrow().tf(announce_key, &[&n_rows.to_string()]);
+        app::announce(&ctx.app, &text);
     }
 }
 

@@ -118,6 +118,13 @@ pub const SNAPSHOT_BYTES_FIELD: &str = "snapshotBytes";
 /// sandbox page's relay moves them on too (`sandbox.js`).
 pub const TRANSFER_FIELD: &str = "transfer";
 
+/// Takes the snapshot bytes (and their transfer list) off a received message, so that decoding it
+/// never walks them; returns the bytes (`undefined` when it carries none).
+pub fn take_snapshot_bytes(message: &JsValue) -> JsValue {
+    let _ = take(message, TRANSFER_FIELD);
+    take(message, SNAPSHOT_BYTES_FIELD)
+}
+
 /// Puts `bytes` (a typed array) in `message` as `name` and lists its buffer in the message's
 /// transfer list; returns that list for `postMessage`.
 pub fn attach_transferred(message: &JsValue, name: &str, bytes: &JsValue) -> Array {

@@ -70,23 +70,23 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-/// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
-fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
-    match to_js(message) {
-        Ok(object) => {
-            let transfer = port_web::attach_transferred(&object, name, value);
-            if let Err(error) = scope().post_message_with_transfer(&object, &transfer) {
-                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
-            }
-        }
-        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
-    }
+fn post(message: &FromWorker) {
+    post_moving(message, None);
 }
 
-fn post(message: &FromWorker) {
+/// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
+fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
+    post_moving(message, Some((name, value)));
+}
+
+fn post_moving(message: &FromWorker, attached: Option<(&str, &JsValue)>) {
     match to_js(message) {
-        Ok(value) => {
-            if let Err(error) = scope().post_message(&value) {
+        Ok(object) => {
+            let transfer = match attached {
+                Some((name, value)) => port_web::attach_transferred(&object, name, value),
+                None => Array::new(),
+            };
+            if let Err(error) = scope().post_message_with_transfer(&object, &transfer) {
                 port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
             }
         }
@@ -112,8 +112,7 @@ pub fn on_message(data: JsValue) {
 }
 
 async fn handle(data: JsValue) -> Result<(), WebError> {
-    let snapshot_bytes = port_web::take(&data, port_web::SNAPSHOT_BYTES_FIELD);
-    let _ = port_web::take(&data, port_web::TRANSFER_FIELD);
+    let snapshot_bytes = port_web::take_snapshot_bytes(&data);
     let message: ToWorker = from_js(&data)?;
     match message {
         ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot } => {
