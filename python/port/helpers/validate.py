@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 
 from port.helpers import problems
 from port.helpers.problems import UploadProblem
-from port.helpers.zip_access import is_encrypted, is_regular_file, normalise_name, open_zip
+from port.helpers.zip_access import is_encrypted, is_path, is_regular_file, normalise_name, open_zip
 
 
 class DDPFiletype(Enum):
@@ -111,7 +111,7 @@ STATUS_CODES = [
 
 def _read_head(source: Any) -> tuple:
     """The first bytes of `source` (a path or a file object) and its size, read without the rest."""
-    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+    if is_path(source):
         with open(source, "rb") as file:
             file.seek(0, 2)
             size = file.tell()
@@ -138,14 +138,15 @@ def _looks_like_html_export(categories: list, names: list) -> bool:
     return not has_json and n_pages > 0 and 2 * n_pages >= len(basenames)
 
 
-def find_problem(ddp_categories: list, source: Any) -> tuple:
+def find_problem(source: Any) -> tuple:
     """`(problem, members)`: what is wrong with the upload (None if it is a zip with members to
     match against the categories) and the zip's member names."""
     head, size = _read_head(source)
     if size == 0:
         return UploadProblem(problems.EMPTY), []
     kind = problems.sniff_head(head)
-    if kind is not None and kind not in ("text",):
+    # Text could still be a zip with something in front of it; the other formats cannot.
+    if kind is not None and kind != "text":
         return UploadProblem(problems.NOT_ZIP, kind), []
     try:
         with open_zip(source) as archive:
@@ -172,7 +173,7 @@ def validate_zip(ddp_categories: list, path_or_filelike: Any) -> ValidateInput:
     Status 0 is a recognised download, 1 anything else (as in feldspar); `problem` says what.
     """
     validation = ValidateInput(list(STATUS_CODES), list(ddp_categories))
-    problem, members = find_problem(ddp_categories, path_or_filelike)
+    problem, members = find_problem(path_or_filelike)
     validation.archive_members = members
     if problem is None:
         names = [normalise_name(member) for member in members]

@@ -26,6 +26,11 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+def is_path(source: Any) -> bool:
+    """Whether `source` names a file (a path) rather than being an open file object."""
+    return isinstance(source, (str, bytes)) or hasattr(source, "__fspath__")
+
+
 def open_zip(source: Any) -> zipfile.ZipFile:
     """`zipfile.ZipFile(source)`, which also opens a zip with a name that is not the UTF-8 it claims.
 
@@ -40,7 +45,7 @@ def open_zip(source: Any) -> zipfile.ZipFile:
         return zipfile.ZipFile(source)
     except UnicodeDecodeError:
         pass
-    file = open(source, "rb") if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else source
+    file = open(source, "rb") if is_path(source) else source
     file.seek(0)
     end = zipfile._EndRecData(file)  # noqa: SLF001 - the stdlib's own end-record reader
     if end is None:
@@ -156,6 +161,7 @@ def is_regular_file(info: zipfile.ZipInfo) -> bool:
 
 
 __all__ = [
+    "is_path",
     "open_zip",
     "normalise_name",
     "display_name",
