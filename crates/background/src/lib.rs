@@ -8,6 +8,7 @@ use port_engine::extension::{
     SessionRequest,
 };
 use port_engine::outbox::{DeliveryResult, Jitter, Outbox, OutboxChange, RetryableFailure, classify_http_status};
+use port_protocol::donation_body::{DonatePart, DonationBody, StoredDonation, host_page_parts};
 use port_protocol::message::{BackgroundMessage, FromHostPage, SESSION_CHANNEL, ToHostPage, ViewMessage};
 use port_protocol::study::{DonateTarget, OutboxRecord, StudyConfig, StudyOrigin};
 use port_protocol::worker_message::{
@@ -15,6 +16,7 @@ use port_protocol::worker_message::{
     StudyActionReply, StudyListView, StudyRecord, ToBackground,
 };
 use port_protocol::{DonateCommand, DonateResponse, EventCommand, LogCommand};
+use port_web::donation_bodies;
 use port_web::storage::Area;
 use port_web::{WebError, from_js, log, runtime, storage, storage_batch, to_js};
 use serde::{Deserialize, Serialize};
@@ -69,12 +71,13 @@ thread_local! {
     static ERROR_REPORTS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// A donation as the local bridge stores it. Records from before `session_id` and `stored_at_ms`
-/// were kept have only `key` and `json_string`.
+/// A donation as the local bridge stores it; its body is in Cache Storage. Records from before
+/// `session_id` and `stored_at_ms` were kept have only `key` and `json_string`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct StoredLocalDonation {
     key: String,
-    json_string: String,
+    #[serde(flatten)]
+    body: DonationBody,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     session_id: Option<String>,
     #[serde(default)]
@@ -113,6 +116,10 @@ pub fn start() {
 #[wasm_bindgen]
 pub fn handle_startup() -> Promise {
     future_to_promise(async {
+        // No offscreen document runs yet, so no body is between being kept and being enqueued.
+        if let Err(error) = remove_unreferenced_bodies().await {
+            log::error(&format!("background: cleaning up donation bodies: {error}"));
+        }
         process_outbox().await;
         Ok(JsValue::NULL)
     })
@@ -315,6 +322,8 @@ async fn handle(request: ToBackground) -> Result<JsValue, WebError> {
                 Ok(outcome) => outcome,
                 Err(error) => {
                     log::error(&format!("background: donation {} failed: {error}", donation.key));
+                    remove_body(&session_id, &donation.key, &DonationBody::Stored { body: donation.body.clone() })
+                        .await;
                     DonateOutcome::Failed { error: error.0 }
                 }
             };
@@ -446,7 +455,7 @@ async fn forward_logs(session_id: &str, entries: &[LogCommand]) {
     match extension::log_route(config.as_ref(), host_origin) {
         HostRoute::LogsUrl { url } => {
             let body = serde_json::json!({"session_id": session_id, "entries": entries});
-            if let Err(error) = post(&url, "", &body.to_string(), &[]).await {
+            if let Err(error) = post(&url, "", &JsValue::from_str(&body.to_string()), &[]).await {
                 log::error(&format!("background: POST logs failed: {error}"));
             }
         }
@@ -689,7 +698,7 @@ async fn remove_record(idempotency_key: &str) -> Result<(), WebError> {
 }
 
 /// Persists the donation before anything is sent, then starts delivering it.
-async fn enqueue(config: &StudyConfig, session_id: &str, donation: &DonateCommand) -> Result<DonateQueued, WebError> {
+async fn enqueue(config: &StudyConfig, session_id: &str, donation: &StoredDonation) -> Result<DonateQueued, WebError> {
     let record = {
         let _guard = outbox_lock().await;
         let mut outbox = Outbox::from_records(load_outbox().await?);
@@ -743,35 +752,142 @@ async fn send_attempt(record: OutboxRecord) {
         DonateTarget::HostPage => Some(OutboxChannel::HostPage),
         DonateTarget::Local => None,
     });
-    match channel {
-        Some(OutboxChannel::Http { url }) => {
-            wasm_bindgen_futures::spawn_local(async move {
-                let headers = record.http_headers();
-                let result = match post(&url, "", &record.json_string, &headers).await {
-                    Ok(status) => classify_http_status(status),
-                    Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
-                };
-                if let Err(error) = apply_result(&record.idempotency_key, result).await {
-                    log::error(&format!("background: outbox: {error}"));
-                }
-            });
+    let Some(channel) = channel else {
+        let failure = RetryableFailure::Network { error: "the study no longer sends donations anywhere".into() };
+        return apply_logged(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await;
+    };
+    let body = match body_of(&record.session_id, &record.key, &record.body).await {
+        Ok(body) => body,
+        // Gone from the disk: no retry can bring it back, so the script and the view are told.
+        Err(error) => {
+            return apply_logged(&record.idempotency_key, DeliveryResult::Rejected { status: 0, error: error.0 }).await;
         }
-        Some(OutboxChannel::HostPage) => {
-            let donation = DonateCommand { key: record.key.clone(), json_string: record.json_string.clone() };
-            if !post_to_host(&record.study_id, &ToHostPage::Donate(donation)) {
-                let failure = RetryableFailure::Network { error: "no host page is connected".into() };
-                if let Err(error) =
-                    apply_result(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await
-                {
-                    log::error(&format!("background: outbox: {error}"));
-                }
+    };
+    match channel {
+        OutboxChannel::Http { url } => wasm_bindgen_futures::spawn_local(async move {
+            let headers = record.http_headers();
+            let result = match post(&url, "", &body.into_js(), &headers).await {
+                Ok(status) => classify_http_status(status),
+                Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+            };
+            apply_logged(&record.idempotency_key, result).await;
+        }),
+        OutboxChannel::HostPage => {
+            if let Err(error) = post_donation_to_host(&record.study_id, &record.key, body).await {
+                let failure = RetryableFailure::Network { error: error.0 };
+                apply_logged(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await;
             }
         }
-        None => {
-            let failure = RetryableFailure::Network { error: "the study no longer sends donations anywhere".into() };
-            let _ = apply_result(&record.idempotency_key, DeliveryResult::RetryableFailure(failure)).await;
+    }
+}
+
+async fn apply_logged(idempotency_key: &str, result: DeliveryResult) {
+    if let Err(error) = apply_result(idempotency_key, result).await {
+        log::error(&format!("background: outbox: {error}"));
+    }
+}
+
+/// A donation's body, ready to send.
+enum BodyToSend {
+    /// In Cache Storage: the browser's `Blob`, never copied into this worker's memory.
+    Blob(web_sys::Blob),
+    /// Inline in a record an earlier version wrote.
+    Text(String),
+}
+
+impl BodyToSend {
+    fn into_js(self) -> JsValue {
+        match self {
+            BodyToSend::Blob(blob) => blob.into(),
+            BodyToSend::Text(text) => JsValue::from_str(&text),
         }
     }
+}
+
+async fn body_of(session_id: &str, key: &str, body: &DonationBody) -> Result<BodyToSend, WebError> {
+    match body {
+        DonationBody::Stored { body } => Ok(BodyToSend::Blob(donation_bodies::blob(session_id, key, body).await?)),
+        DonationBody::Inline { json_string } => Ok(BodyToSend::Text(json_string.clone())),
+    }
+}
+
+/// Removes a body the outbox or the bridge is done with; a failure only leaves it for the sweep at
+/// the next browser start.
+async fn remove_body(session_id: &str, key: &str, body: &DonationBody) {
+    if let DonationBody::Stored { body } = body
+        && let Err(error) = donation_bodies::remove(session_id, key, body).await
+    {
+        log::error(&format!("background: removing the body of donation {key}: {error}"));
+    }
+}
+
+/// Removes the kept bodies that no outbox record and no local donation refers to: what a browser
+/// that closed between keeping a body and enqueueing it left behind.
+async fn remove_unreferenced_bodies() -> Result<(), WebError> {
+    let mut referenced: Vec<String> = load_outbox()
+        .await?
+        .iter()
+        .filter_map(|record| match &record.body {
+            DonationBody::Stored { body } => Some(body.entry_url(&record.session_id, &record.key)),
+            DonationBody::Inline { .. } => None,
+        })
+        .collect();
+    for (storage_key, value) in storage::get_prefixed(Area::Local, LOCAL_DONATION_PREFIX).await? {
+        if let (
+            Ok(StoredLocalDonation { key, body: DonationBody::Stored { body }, session_id, .. }),
+            Some((parsed, _)),
+        ) = (serde_json::from_value(value), extension::parse_local_donation_storage_key(&storage_key))
+        {
+            referenced.push(body.entry_url(&session_id.unwrap_or(parsed), &key));
+        }
+    }
+    for url in donation_bodies::entry_urls().await? {
+        if !referenced.contains(&url) {
+            donation_bodies::remove_url(&url).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a donation to the connected host page of `study_id`: as one `CommandSystemDonate` when it
+/// fits one port message, else as `CommandSystemDonatePart`s ([`host_page_parts`]), each decoded
+/// from its slice of the body as it is sent. An error when no host page of the study is connected.
+async fn post_donation_to_host(study_id: &str, key: &str, body: BodyToSend) -> Result<(), WebError> {
+    let connected = || {
+        HOST_PORT
+            .with(|cell| cell.borrow().as_ref().filter(|host| host.study_id == study_id).map(|host| host.port.clone()))
+    };
+    let not_connected = || WebError("no host page is connected".into());
+    let blob = match body {
+        BodyToSend::Text(json_string) => {
+            let donation = DonateCommand { key: key.to_owned(), json_string };
+            return if post_to_host(study_id, &ToHostPage::Donate(donation)) { Ok(()) } else { Err(not_connected()) };
+        }
+        BodyToSend::Blob(blob) => blob,
+    };
+    let port = connected().ok_or_else(not_connected)?;
+    let n_bytes = blob.size() as u64;
+    let parts = host_page_parts(n_bytes);
+    let decoder = donation_bodies::utf8_decoder()?;
+    let n_parts = parts.len() as u32;
+    for (index, range) in parts.into_iter().enumerate() {
+        let last = index as u32 + 1 == n_parts;
+        let text = donation_bodies::decode_piece(&decoder, &blob, range.start, range.end, last).await?;
+        // The text is the decoder's JS string: it goes into the message without a copy in wasm.
+        let message = if n_parts == 1 {
+            to_js(&ToHostPage::Donate(DonateCommand { key: key.to_owned(), json_string: String::new() }))?
+        } else {
+            let part = DonatePart { key: key.to_owned(), part: index as u32, parts: n_parts, text: String::new() };
+            to_js(&ToHostPage::DonatePart(part))?
+        };
+        port_web::set(&message, if n_parts == 1 { "json_string" } else { "text" }, &text);
+        if connected().as_ref() != Some(&port) {
+            // A new port replaced this one mid-way; its live-init sends every pending donation again.
+            return Ok(());
+        }
+        port_web::call_path(&port, &["postMessage"], &[message])?;
+    }
+    Ok(())
 }
 
 /// A new host page port: every record of its study is sent again now.
@@ -813,6 +929,7 @@ async fn apply_result(idempotency_key: &str, result: DeliveryResult) -> Result<(
             }
             OutboxChange::Delivered { record, .. } | OutboxChange::Rejected { record, .. } => {
                 remove_record(idempotency_key).await?;
+                remove_body(&record.session_id, &record.key, &record.body).await;
                 record
             }
         }
@@ -847,7 +964,7 @@ async fn schedule_outbox() {
 // --- The local bridge ----------------------------------------------------------------------------
 
 /// Where a donation goes ([`extension::donation_route`]) and what the script is told.
-async fn donate_outcome(session_id: &str, donation: &DonateCommand) -> Result<DonateOutcome, WebError> {
+async fn donate_outcome(session_id: &str, donation: &StoredDonation) -> Result<DonateOutcome, WebError> {
     let (config, info) = session_study(session_id).await;
     let host_origin = info.as_ref().and_then(|info| info.host_origin.as_deref());
     match (extension::donation_route(config.as_ref().map(|config| &config.donate), host_origin), config) {
@@ -869,12 +986,7 @@ async fn list_local_donations() -> Result<LocalDonationList, WebError> {
                 Some(session_id) => session_id,
                 None => extension::parse_local_donation_storage_key(&storage_key)?.0,
             };
-            Some(LocalDonation {
-                session_id,
-                key: stored.key,
-                json_string: stored.json_string,
-                stored_at_ms: stored.stored_at_ms,
-            })
+            Some(LocalDonation { session_id, key: stored.key, body: stored.body, stored_at_ms: stored.stored_at_ms })
         })
         .collect();
     Ok(extension::local_donation_list(donations))
@@ -906,13 +1018,14 @@ async fn dev_bridge_file() -> Option<BridgeConfig> {
 /// What the bridge answers to a donation; failures are answers too (`success: false`). The dev
 /// host's status means what it means for the outbox ([`classify_http_status`]): a 409 is a
 /// duplicate the host already has.
-async fn donate(session_id: &str, donation: &DonateCommand) -> DonateResponse {
+async fn donate(session_id: &str, donation: &StoredDonation) -> DonateResponse {
+    let body = DonationBody::Stored { body: donation.body.clone() };
     match bridge().await {
         BridgeConfig::Local => {
             let storage_key = extension::local_donation_storage_key(session_id, &donation.key);
             let stored = StoredLocalDonation {
                 key: donation.key.clone(),
-                json_string: donation.json_string.clone(),
+                body,
                 session_id: Some(session_id.to_owned()),
                 stored_at_ms: js_sys::Date::now() as u64,
             };
@@ -924,10 +1037,15 @@ async fn donate(session_id: &str, donation: &DonateCommand) -> DonateResponse {
         }
         BridgeConfig::DevHost { url } => {
             let headers = [("X-Port-Key", donation.key.as_str()), ("X-Port-Session", session_id)];
-            let result = match post(&url, "/donate", &donation.json_string, &headers).await {
-                Ok(status) => classify_http_status(status),
-                Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+            let result = match body_of(session_id, &donation.key, &body).await {
+                Ok(sent) => match post(&url, "/donate", &sent.into_js(), &headers).await {
+                    Ok(status) => classify_http_status(status),
+                    Err(error) => DeliveryResult::RetryableFailure(RetryableFailure::Network { error: error.0 }),
+                },
+                Err(error) => DeliveryResult::Rejected { status: 0, error: error.0 },
             };
+            // The dev host's answer is the script's; nothing retries it.
+            remove_body(session_id, &donation.key, &body).await;
             extension::bridge_donate_response(&donation.key, &result)
         }
     }
@@ -935,13 +1053,14 @@ async fn donate(session_id: &str, donation: &DonateCommand) -> DonateResponse {
 
 /// POSTs JSON and logs a failure; logs and events are fire and forget.
 async fn post_quietly(base_url: &str, path: &str, body: &serde_json::Value) {
-    if let Err(error) = post(base_url, path, &body.to_string(), &[]).await {
+    if let Err(error) = post(base_url, path, &JsValue::from_str(&body.to_string()), &[]).await {
         log::error(&format!("background: POST {path} failed: {error}"));
     }
 }
 
-/// POSTs a JSON body; returns the HTTP status, or an error for a network failure.
-async fn post(base_url: &str, path: &str, body: &str, headers: &[(&str, &str)]) -> Result<u16, WebError> {
+/// POSTs a JSON body (a string or a `Blob`); returns the HTTP status, or an error for a network
+/// failure.
+async fn post(base_url: &str, path: &str, body: &JsValue, headers: &[(&str, &str)]) -> Result<u16, WebError> {
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
     let request_headers = web_sys::Headers::new()?;
@@ -950,7 +1069,7 @@ async fn post(base_url: &str, path: &str, body: &str, headers: &[(&str, &str)]) 
         request_headers.set(name, value)?;
     }
     init.set_headers(&request_headers);
-    init.set_body(&JsValue::from_str(body));
+    init.set_body(body);
     let url = format!("{}{path}", base_url.trim_end_matches('/'));
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let response: web_sys::Response =

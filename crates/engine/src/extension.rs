@@ -6,6 +6,7 @@
 //!
 //! **Architecture Invariant:** no I/O; the wasm crates call these and perform the result.
 
+use port_protocol::donation_body::DonationBody;
 use port_protocol::message::{DeliveryReport, FromHostPage};
 use port_protocol::study::{DonateTarget, OutboxRecord, OutboxState, StudyConfig};
 use port_protocol::worker_message::{LocalDonationList, LocalDonationView, SessionInfo, StudyListEntry, StudyRecord};
@@ -298,7 +299,7 @@ pub fn error_log(context: &str, error_name: &str) -> LogCommand {
 pub struct LocalDonation {
     pub session_id: String,
     pub key: String,
-    pub json_string: String,
+    pub body: DonationBody,
     pub stored_at_ms: u64,
 }
 
@@ -332,7 +333,7 @@ pub fn local_donation_list(mut donations: Vec<LocalDonation>) -> LocalDonationLi
             .map(|donation| LocalDonationView {
                 session_id: donation.session_id,
                 key: donation.key,
-                json_string: donation.json_string,
+                body: donation.body,
             })
             .collect(),
     }
@@ -514,7 +515,7 @@ mod tests {
             study_id: study_id.into(),
             session_id: session_id.into(),
             key: key.into(),
-            json_string: "{}".into(),
+            body: DonationBody::Inline { json_string: "{}".into() },
             idempotency_key: format!("{study_id}/{session_id}/{key}/{state:?}"),
             attempts: 1,
             next_attempt_at_ms: 0,
@@ -633,7 +634,7 @@ mod tests {
         let donation = |session_id: &str, key: &str, stored_at_ms| LocalDonation {
             session_id: session_id.into(),
             key: key.into(),
-            json_string: format!("[\"{key}\"]"),
+            body: DonationBody::Inline { json_string: format!("[\"{key}\"]") },
             stored_at_ms,
         };
         let list = local_donation_list(vec![
@@ -644,7 +645,7 @@ mod tests {
         ]);
         let keys: Vec<&str> = list.donations.iter().map(|donation| donation.key.as_str()).collect();
         assert_eq!(keys, ["100-demo-questionnaire", "100-demo", "99-demo", "9-old"]);
-        assert_eq!(list.donations[1].json_string, "[\"100-demo\"]");
+        assert_eq!(list.donations[1].body, DonationBody::Inline { json_string: "[\"100-demo\"]".into() });
         assert_eq!(list.donations[1].session_id, "100");
         assert_eq!(local_donation_storage_key("100", "a.b"), "port.donation.100.a.b");
         assert_eq!(parse_local_donation_storage_key("port.donation.100.a.b"), Some(("100".into(), "a.b".into())));

@@ -25,7 +25,7 @@ use port_protocol::message::{
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
 use port_protocol::worker_message::{DonateOutcome, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
-use port_protocol::{DonateResponse, Page, Payload, Text};
+use port_protocol::{DonateCommand, DonateResponse, Page, Payload, Text};
 
 use crate::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
 use crate::snapshot::{SnapshotBoot, SnapshotEffect, StoredSnapshot};
@@ -60,9 +60,13 @@ pub enum Effect {
     DropDraftFiles,
     /// Send this to the background. Its reply is `null`; nothing waits for it.
     SendToBackground(ToBackground),
-    /// Send this `ToBackground::Donate` to the background and hand its reply to
-    /// [`ExtensionSession::on_donate_reply`].
-    Donate(ToBackground),
+    /// Keep the donation's body in the extension's Cache Storage ([`port_protocol::donation_body`]),
+    /// then send the background `ToBackground::Donate` with the [`StoredDonation`] and hand its
+    /// reply to [`ExtensionSession::on_donate_reply`]. The body never travels in a `chrome.runtime`
+    /// message, which is capped at 64 MiB.
+    ///
+    /// [`StoredDonation`]: port_protocol::donation_body::StoredDonation
+    Donate { session_id: String, donation: DonateCommand },
     /// Call [`ExtensionSession::on_ack_timer`] with this idempotency key at `at_ms` (Unix
     /// milliseconds), or as soon after as the browser can.
     StartAckTimer { idempotency_key: String, at_ms: u64 },
@@ -85,6 +89,9 @@ pub enum DonateReply {
     Unreadable { error: String },
     /// The message did not reach the background; `error` is the browser's reason.
     NotSent { error: String },
+    /// The body could not be kept in Cache Storage (the disk is full, storage is blocked), so
+    /// nothing was sent; `error` is the browser's reason.
+    NotKept { error: String },
 }
 
 /// Where the worker gets the study script from, before it sends `initialise`.
@@ -443,6 +450,12 @@ impl ExtensionSession {
                 effects.push(Effect::LogError(format!("donation {key} did not reach the background: {error}")));
                 Err(format!("the donation did not reach the extension's background: {error}"))
             }
+            DonateReply::NotKept { error } => {
+                effects.push(Effect::LogError(format!("donation {key} could not be kept to send it: {error}")));
+                Err(format!(
+                    "the donation could not be kept on this device to send it ({error}); free some disk space and try again"
+                ))
+            }
         };
         match donate_answer(&key, outcome) {
             DonateAnswer::Reply(response) => self.answer_script(response, &mut effects),
@@ -591,8 +604,7 @@ impl ExtensionSession {
                         .push(SentDonation { key: donation.key.clone(), n_bytes: donation.json_string.len() as u64 });
                     self.donation =
                         DonationWait::AwaitingReply { key: donation.key.clone(), early_results: HashMap::new() };
-                    effects
-                        .push(Effect::Donate(ToBackground::Donate { session_id: self.session_id.clone(), donation }));
+                    effects.push(Effect::Donate { session_id: self.session_id.clone(), donation });
                 }
                 Action::SendLogs(entries) => {
                     self.sent.logs.extend(entries.iter().cloned());
@@ -699,7 +711,7 @@ mod tests {
     /// - `view> <ViewMessage JSON>`, or `view+files> …` for a message with a `files` array;
     /// - `worker> <FromWorker JSON>`, or `script> <command JSON>` for its `runCycleDone`;
     /// - `reply> <DonateOutcome JSON>`, `reply> nothing`, `reply> unreadable <error>` or
-    ///   `reply> unsent <error>`: the background's reply to the donation;
+    ///   `reply> unsent <error>` or `reply> unkept <error>`: the background's reply to the donation;
     /// - `background> <BackgroundMessage JSON>`; `timer> <idempotency key>`.
     #[track_caller]
     fn check(transcript: &str, expect: Expect) {
@@ -766,6 +778,7 @@ mod tests {
                         ("nothing", _) => DonateReply::Nothing,
                         ("unreadable", error) => DonateReply::Unreadable { error: error.to_owned() },
                         ("unsent", error) => DonateReply::NotSent { error: error.to_owned() },
+                        ("unkept", error) => DonateReply::NotKept { error: error.to_owned() },
                         _ => DonateReply::Outcome(serde_json::from_str(input).unwrap()),
                     };
                     session.on_donate_reply(reply, now_ms)
@@ -820,9 +833,11 @@ mod tests {
                 Effect::SendToBackground(message) => {
                     format!("background <- {}", serde_json::to_string(&message).unwrap())
                 }
-                Effect::Donate(message) => {
-                    format!("background <- {}, reply awaited", serde_json::to_string(&message).unwrap())
-                }
+                Effect::Donate { session_id, donation } => format!(
+                    "donation store <- {} of session {session_id} ({} bytes); background <- donate, reply awaited",
+                    donation.key,
+                    donation.json_string.len()
+                ),
                 Effect::StartAckTimer { idempotency_key, at_ms } => format!("timer {idempotency_key} at {at_ms}"),
                 Effect::Snapshot(SnapshotEffect::StartMaker { key }) => format!("snapshot maker starts for {key}"),
                 Effect::Snapshot(SnapshotEffect::Store { key }) => format!("snapshot store <- the maker's {key}"),
@@ -902,7 +917,7 @@ mod tests {
                 script> CommandSystemDonate
                   views <- awaiting-participant #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]; the extension's page
                 view> {"type":"answer","page_seq":1,"payload":{"__type__":"PayloadTrue","value":true}}
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                   views <- working #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]
                 reply> {"success":true,"key":"s1-demo","status":200}
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":true,"key":"s1-demo","status":200}}}
@@ -1426,7 +1441,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> {"success":true,"key":"s1-demo","status":200}
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":true,"key":"s1-demo","status":200}}}
             "#]],
@@ -1469,7 +1484,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> nothing
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":false,"key":"s1-demo","status":0,"error":"the extension's background gave no answer to the donation"}}}
                 script> CommandUIRender
@@ -1478,7 +1493,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #2 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> unreadable missing field `status`
                   log: the reply to donation s1-demo cannot be read: missing field `status`
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":false,"key":"s1-demo","status":0,"error":"the extension's background gave an answer to the donation that cannot be read"}}}
@@ -1488,7 +1503,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #3 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> unsent Could not establish connection
                   log: donation s1-demo did not reach the background: Could not establish connection
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":false,"key":"s1-demo","status":0,"error":"the donation did not reach the extension's background: Could not establish connection"}}}
@@ -1498,7 +1513,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #4 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> {"error":"Error: quota"}
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":false,"key":"s1-demo","status":0,"error":"Error: quota"}}}
             "#]],
@@ -1532,7 +1547,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
                   timer ab at 31000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1571,7 +1586,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
                   timer ab at 31000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1608,7 +1623,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @500 background> {"type":"delivery","session_id":"s1","idempotency_key":"ab","key":"s1-demo","state":"delivered","status":200}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Delivered 200]
                 @600 background> {"type":"delivery","session_id":"s1","idempotency_key":"ab","key":"s1-demo","state":"retrying","last_status":503}
@@ -1643,7 +1658,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @500 background> {"type":"delivery","session_id":"s1","idempotency_key":"old","key":"s1-demo","state":"delivered","status":200}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Delivered 200]
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
@@ -1681,7 +1696,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":2}}
                   timer ab at 3000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1724,7 +1739,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":2}}
                   timer ab at 3000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1763,7 +1778,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
                   timer ab at 31000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1801,7 +1816,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
                   timer ab at 31000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]
@@ -1837,7 +1852,7 @@ mod tests {
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
                 script> CommandSystemDonate
-                  background <- {"type":"donate","session_id":"s1","donation":{"key":"s1-demo","json_string":"[1]"}}, reply awaited
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 @1000 reply> {"queued":{"idempotency_key":"ab","ack_timeout_s":30}}
                   timer ab at 31000
                   views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]; deliveries [s1-demo Pending]

@@ -15,7 +15,8 @@
 //! as only `port_protocol` knows the JSON.
 
 use indexmap::IndexMap;
-use port_protocol::{DonateCommand, DonateResponse, OutboxRecord, OutboxState};
+use port_protocol::donation_body::{DonationBody, StoredDonation};
+use port_protocol::{DonateResponse, OutboxRecord, OutboxState};
 use sha2::{Digest, Sha256};
 
 /// The wait after the first failed attempt; each further failure doubles it.
@@ -63,6 +64,10 @@ pub fn classify_http_status(status: u16) -> DeliveryResult {
         200..=299 => DeliveryResult::Delivered { status },
         409 => DeliveryResult::Duplicate409,
         408 | 429 => DeliveryResult::RetryableFailure(RetryableFailure::Status(status)),
+        413 => DeliveryResult::Rejected {
+            status,
+            error: "the donation is too big for the host (HTTP 413); it was not delivered".into(),
+        },
         400..=499 => {
             DeliveryResult::Rejected { status, error: format!("the host refused the donation: HTTP {status}") }
         }
@@ -73,13 +78,15 @@ pub fn classify_http_status(status: u16) -> DeliveryResult {
 /// The `Idempotency-Key` of a donation: 64 hex digits, the same for the same study, session, key
 /// and body, on every retry and after a restart.
 ///
-/// It is the SHA-256 of `port-outbox/1` followed by each part as its UTF-8 length (8 bytes, big
-/// endian) and its bytes, so another implementation can compute the same key. The length prefixes
-/// keep moving text between parts (`"ab","c"` and `"a","bc"`) from giving the same key.
-pub fn idempotency_key(study_id: &str, session_id: &str, key: &str, json_string: &str) -> String {
+/// It is the SHA-256 of `port-outbox/2` followed by each part as its UTF-8 length (8 bytes, big
+/// endian) and its bytes, so another implementation can compute the same key; the body is named by
+/// its SHA-256 in lowercase hex, so the key is computed without the body at hand. The length
+/// prefixes keep moving text between parts (`"ab","c"` and `"a","bc"`) from giving the same key.
+/// (Records of `port-outbox/1`, which hashed the body itself, keep the key they were stored with.)
+pub fn idempotency_key(study_id: &str, session_id: &str, key: &str, body_sha256: &str) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(b"port-outbox/1");
-    for part in [study_id, session_id, key, json_string] {
+    hasher.update(b"port-outbox/2");
+    for part in [study_id, session_id, key, body_sha256] {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
@@ -153,15 +160,21 @@ impl Outbox {
     ///
     /// The same donation again (same study, session, key and body) is not added twice: its
     /// existing record is returned as it is.
-    pub fn enqueue(&mut self, study_id: &str, session_id: &str, donation: &DonateCommand, now_ms: u64) -> OutboxRecord {
-        let idempotency_key = idempotency_key(study_id, session_id, &donation.key, &donation.json_string);
+    pub fn enqueue(
+        &mut self,
+        study_id: &str,
+        session_id: &str,
+        donation: &StoredDonation,
+        now_ms: u64,
+    ) -> OutboxRecord {
+        let idempotency_key = idempotency_key(study_id, session_id, &donation.key, &donation.body.sha256);
         self.records
             .entry(idempotency_key.clone())
             .or_insert_with(|| OutboxRecord {
                 study_id: study_id.to_owned(),
                 session_id: session_id.to_owned(),
                 key: donation.key.clone(),
-                json_string: donation.json_string.clone(),
+                body: DonationBody::Stored { body: donation.body.clone() },
                 idempotency_key,
                 attempts: 0,
                 next_attempt_at_ms: now_ms,
@@ -320,6 +333,7 @@ mod tests {
     use std::fmt::Write;
 
     use expect_test::{Expect, expect};
+    use port_protocol::donation_body::StoredBody;
 
     use super::*;
 
@@ -349,7 +363,9 @@ mod tests {
             write!(trace, "{line:<40} ->").unwrap();
             match words.as_slice() {
                 ["enqueue", key, body, rest @ ..] => {
-                    let donation = DonateCommand { key: (*key).to_owned(), json_string: (*body).to_owned() };
+                    let sha256 = Sha256::digest(body.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+                    let body = StoredBody { n_bytes: body.len() as u64, sha256 };
+                    let donation = StoredDonation { key: (*key).to_owned(), body };
                     let record = outbox.enqueue("demo", "s1", &donation, now_ms);
                     write!(trace, " store {}", render(&record)).unwrap();
                     if let ["ack", seconds] = rest {
@@ -649,7 +665,7 @@ mod tests {
             401: Rejected { status: 401, error: "the host refused the donation: HTTP 401" }
             403: Rejected { status: 403, error: "the host refused the donation: HTTP 403" }
             404: Rejected { status: 404, error: "the host refused the donation: HTTP 404" }
-            413: Rejected { status: 413, error: "the host refused the donation: HTTP 413" }
+            413: Rejected { status: 413, error: "the donation is too big for the host (HTTP 413); it was not delivered" }
             422: Rejected { status: 422, error: "the host refused the donation: HTTP 422" }
             408: RetryableFailure(Status(408))
             429: RetryableFailure(Status(429))
@@ -665,7 +681,7 @@ mod tests {
     #[test]
     fn idempotency_key_is_stable_and_separates_its_parts() {
         let key = idempotency_key("demo", "1700000000000", "1700000000000-demo", r#"[{"a":1}]"#);
-        expect!["ac46b0bd557e0fa644b27678313582154f7bffd41272363d3de0117bcd7dc33b"].assert_eq(&key);
+        expect!["64b97e167fff31da128b15d38d04ae50101c69d8409f4d5f5c80e63b9a025134"].assert_eq(&key);
         assert_eq!(key, idempotency_key("demo", "1700000000000", "1700000000000-demo", r#"[{"a":1}]"#));
         assert_ne!(idempotency_key("demo", "s1", "ab", "c"), idempotency_key("demo", "s1", "a", "bc"));
         assert_ne!(idempotency_key("demo", "s1", "a", "{}"), idempotency_key("demo", "s2", "a", "{}"));

@@ -22,6 +22,7 @@ use port_protocol::{
     ConsentFormTableViz, ConsentFormViz, ConsentVizTable, DataFrameField, DonateCommand, Header, Page, PageBody,
     Payload, Prompt, Text, TextPrompt,
 };
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::consent::{self, Deletions};
@@ -138,37 +139,20 @@ struct ReviewRows {
 impl ReviewRows {
     /// JSON is flattened to one row per value: `[0].watch[3].title`, `Everything`. Text that is not
     /// JSON, and JSON that is neither an object nor an array, is one row.
+    ///
+    /// The JSON is walked as it is read, never held as a tree: a donation of hundreds of megabytes
+    /// costs the rows shown and one value at a time.
     fn of(content: &str) -> ReviewRows {
         let mut rows = ReviewRows::default();
-        match serde_json::from_str::<Value>(content) {
-            Ok(value) => rows.add_value("", &value),
-            Err(_) => rows.add_row("", content),
+        let mut deserializer = serde_json::Deserializer::from_str(content);
+        let walked = RowsSeed { rows: &mut rows, path: String::new() }
+            .deserialize(&mut deserializer)
+            .and_then(|()| deserializer.end());
+        if walked.is_err() {
+            rows = ReviewRows::default();
+            rows.add_row("", content);
         }
         rows
-    }
-
-    fn add_value(&mut self, path: &str, value: &Value) {
-        if self.rows.len() >= MAX_ROWS {
-            // Only counted from here on, so a huge donation costs no paths.
-            self.n_values += count_values(value);
-            return;
-        }
-        match value {
-            Value::Object(fields) if !fields.is_empty() => {
-                for (name, field_value) in fields {
-                    let field_path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
-                    self.add_value(&field_path, field_value);
-                }
-            }
-            Value::Array(items) if !items.is_empty() => {
-                for (item_idx, item) in items.iter().enumerate() {
-                    self.add_value(&format!("{path}[{item_idx}]"), item);
-                }
-            }
-            Value::String(text) => self.add_row(path, text),
-            // Numbers, booleans, null, and empty objects and arrays, as JSON.
-            other => self.add_row(path, &other.to_string()),
-        }
     }
 
     fn add_row(&mut self, path: &str, value: &str) {
@@ -244,11 +228,94 @@ impl ReviewRows {
 }
 
 /// The number of rows `value` would flatten to.
-fn count_values(value: &Value) -> usize {
-    match value {
-        Value::Object(fields) if !fields.is_empty() => fields.values().map(count_values).sum(),
-        Value::Array(items) if !items.is_empty() => items.iter().map(count_values).sum(),
-        _ => 1,
+/// Adds the rows of the JSON value it reads at `path` to `rows`.
+struct RowsSeed<'r> {
+    rows: &'r mut ReviewRows,
+    path: String,
+}
+
+impl RowsSeed<'_> {
+    /// The seed of a value inside this one; once no more rows are shown, values are only
+    /// counted, so their paths are not built.
+    fn child(&mut self, path: impl FnOnce(&str) -> String) -> RowsSeed<'_> {
+        let path = if self.rows.rows.len() >= MAX_ROWS { String::new() } else { path(&self.path) };
+        RowsSeed { rows: self.rows, path }
+    }
+
+    /// Numbers, booleans, null, and empty objects and arrays, as JSON.
+    fn add_json(self, value: Value) {
+        self.rows.add_row(&self.path, &value.to_string());
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+        self.rows.add_row(&self.path, text);
+        Ok(())
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<(), E> {
+        self.add_json(value.into());
+        Ok(())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<(), E> {
+        self.add_json(value.into());
+        Ok(())
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<(), E> {
+        self.add_json(value.into());
+        Ok(())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<(), E> {
+        self.add_json(value.into());
+        Ok(())
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.add_json(Value::Null);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut items: A) -> Result<(), A::Error> {
+        let mut item_idx = 0;
+        while items.next_element_seed(self.child(|path| format!("{path}[{item_idx}]")))?.is_some() {
+            item_idx += 1;
+        }
+        if item_idx == 0 {
+            self.add_json(Value::Array(Vec::new()));
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut fields: A) -> Result<(), A::Error> {
+        let mut n_fields = 0;
+        while let Some(name) = fields.next_key::<std::borrow::Cow<'de, str>>()? {
+            n_fields += 1;
+            fields.next_value_seed(
+                self.child(|path| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }),
+            )?;
+        }
+        if n_fields == 0 {
+            self.add_json(Value::Object(Map::new()));
+        }
+        Ok(())
     }
 }
 

@@ -8,6 +8,8 @@ use js_sys::Reflect;
 use port_engine::SessionLocale;
 use port_engine::extension_session::{DonateReply, Effect, ExtensionSession, Files, StudyScript, study_script};
 use port_engine::snapshot::{SnapshotEffect, StoredSnapshot};
+use port_protocol::DonateCommand;
+use port_protocol::donation_body::StoredDonation;
 use port_protocol::message::{BackgroundMessage, SESSION_CHANNEL, SessionMessage, ViewMessage};
 use port_protocol::study::StudyConfig;
 use port_protocol::worker_message::{BACKGROUND_TARGET, DonateOutcome, FromWorker, ToBackground, ToWorker};
@@ -345,15 +347,8 @@ fn perform(offscreen: &mut Offscreen, effect: Effect, attached: &JsValue) -> Res
         Effect::KeepDraftFiles => offscreen.draft_files = attached.clone(),
         Effect::DropDraftFiles => offscreen.draft_files = JsValue::UNDEFINED,
         Effect::SendToBackground(message) => fire_and_forget(message),
-        Effect::Donate(message) => wasm_bindgen_futures::spawn_local(async move {
-            let reply = match send_to_background(&message).await {
-                Ok(value) if value.is_null() || value.is_undefined() => DonateReply::Nothing,
-                Ok(value) => match from_js::<DonateOutcome>(&value) {
-                    Ok(outcome) => DonateReply::Outcome(outcome),
-                    Err(error) => DonateReply::Unreadable { error: error.0 },
-                },
-                Err(error) => DonateReply::NotSent { error: error.0 },
-            };
+        Effect::Donate { session_id, donation } => wasm_bindgen_futures::spawn_local(async move {
+            let reply = donate(session_id, donation).await;
             dispatch(&JsValue::UNDEFINED, |session| session.on_donate_reply(reply, now_ms()));
         }),
         Effect::StartAckTimer { idempotency_key, at_ms } => {
@@ -391,6 +386,27 @@ fn attach_files(message: &JsValue, files: Files, message_files: &JsValue, draft_
         Files::None => {}
         Files::Answer => set(message, "files", message_files),
         Files::Draft => set(message, "files", draft_files),
+    }
+}
+
+/// Keeps the donation's body in Cache Storage, lets go of it, and hands the background the
+/// reference: the body itself never travels in a `chrome.runtime` message.
+async fn donate(session_id: String, donation: DonateCommand) -> DonateReply {
+    let DonateCommand { key, json_string } = donation;
+    let kept = port_web::donation_bodies::keep(&session_id, &key, &json_string).await;
+    drop(json_string);
+    let body = match kept {
+        Ok(body) => body,
+        Err(error) => return DonateReply::NotKept { error: error.0 },
+    };
+    let message = ToBackground::Donate { session_id, donation: StoredDonation { key, body } };
+    match send_to_background(&message).await {
+        Ok(value) if value.is_null() || value.is_undefined() => DonateReply::Nothing,
+        Ok(value) => match from_js::<DonateOutcome>(&value) {
+            Ok(outcome) => DonateReply::Outcome(outcome),
+            Err(error) => DonateReply::Unreadable { error: error.0 },
+        },
+        Err(error) => DonateReply::NotSent { error: error.0 },
     }
 }
 

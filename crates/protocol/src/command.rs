@@ -28,6 +28,20 @@ tagged_union! {
 impl Command {
     /// Decodes the JSON text a script produced.
     pub fn from_json(text: &str) -> Result<Command, DecodeError> {
+        // A donation may be hundreds of megabytes: it is read straight into its fields, so its
+        // `json_string` exists once, without a `Value` tree beside it. Anything the fast path
+        // cannot read goes the general way, which names the error.
+        #[derive(Deserialize)]
+        struct WireType<'a> {
+            #[serde(rename = "__type__", borrow)]
+            wire_type: Option<std::borrow::Cow<'a, str>>,
+        }
+        if let Ok(WireType { wire_type: Some(wire_type) }) = serde_json::from_str::<WireType>(text)
+            && wire_type == "CommandSystemDonate"
+            && let Ok(donation) = serde_json::from_str::<DonateCommand>(text)
+        {
+            return Ok(Command::SystemDonate(donation));
+        }
         let value: Value = serde_json::from_str(text).map_err(|error| DecodeError::InvalidJson(error.to_string()))?;
         Command::from_value(value)
     }

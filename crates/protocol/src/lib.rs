@@ -17,6 +17,7 @@
 mod command;
 mod consent;
 mod decode;
+pub mod donation_body;
 pub mod message;
 mod page;
 mod payload;

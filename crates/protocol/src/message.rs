@@ -269,6 +269,10 @@ pub enum ToHostPage {
     Log(crate::LogCommand),
     #[serde(rename = "CommandSystemDonate")]
     Donate(crate::DonateCommand),
+    /// port's own: a piece of a donation too big for one port message
+    /// ([`crate::donation_body::DonatePart`]).
+    #[serde(rename = "CommandSystemDonatePart")]
+    DonatePart(crate::donation_body::DonatePart),
     #[serde(rename = "CommandSystemExit")]
     Exit(crate::ExitCommand),
     /// port's own: the `live-init` was refused and nothing runs. `message` says why (e.g. names

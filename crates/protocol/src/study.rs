@@ -737,8 +737,9 @@ pub struct OutboxRecord {
     pub session_id: String,
     /// The donation's key, as the script gave it.
     pub key: String,
-    /// The donated JSON text, sent verbatim as the body.
-    pub json_string: String,
+    /// The donated JSON text, sent verbatim as the body: where it is kept.
+    #[serde(flatten)]
+    pub body: crate::donation_body::DonationBody,
     /// Stable for the same study, session, key and body: see `port_engine::outbox::idempotency_key`.
     pub idempotency_key: String,
     /// How many attempts have started.
@@ -1225,7 +1226,9 @@ mod tests {
             study_id: "demo".into(),
             session_id: "1700000000000".into(),
             key: "1700000000000-demo".into(),
-            json_string: r#"[{"a":1}]"#.into(),
+            body: crate::donation_body::DonationBody::Stored {
+                body: crate::donation_body::StoredBody { n_bytes: 9, sha256: "cd".repeat(32) },
+            },
             idempotency_key: "ab".repeat(32),
             attempts: 2,
             next_attempt_at_ms: 1_700_000_010_000,
@@ -1233,8 +1236,15 @@ mod tests {
             last_error: Some("HTTP 503".into()),
         };
         let json = serde_json::to_string(&record).unwrap();
-        expect![[r#"{"study_id":"demo","session_id":"1700000000000","key":"1700000000000-demo","json_string":"[{\"a\":1}]","idempotency_key":"abababababababababababababababababababababababababababababababab","attempts":2,"next_attempt_at_ms":1700000010000,"state":"sending","last_error":"HTTP 503"}"#]].assert_eq(&json);
+        expect![[r#"{"study_id":"demo","session_id":"1700000000000","key":"1700000000000-demo","body":{"n_bytes":9,"sha256":"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"},"idempotency_key":"abababababababababababababababababababababababababababababababab","attempts":2,"next_attempt_at_ms":1700000010000,"state":"sending","last_error":"HTTP 503"}"#]].assert_eq(&json);
         assert_eq!(serde_json::from_str::<OutboxRecord>(&json).unwrap(), record);
+        // A record an earlier version wrote, with the body inline, is still read and delivered.
+        let legacy = json.replace(
+            &format!(r#""body":{{"n_bytes":9,"sha256":"{}"}}"#, "cd".repeat(32)),
+            r#""json_string":"[{\"a\":1}]""#,
+        );
+        let legacy: OutboxRecord = serde_json::from_str(&legacy).unwrap();
+        assert_eq!(legacy.body, crate::donation_body::DonationBody::Inline { json_string: r#"[{"a":1}]"#.into() });
         expect![[r#"[("X-Port-Study", "demo"), ("X-Port-Session", "1700000000000"), ("X-Port-Key", "1700000000000-demo"), ("Idempotency-Key", "abababababababababababababababababababababababababababababababab")]"#]]
             .assert_eq(&format!("{:?}", record.http_headers()));
     }

@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::{DonateCommand, ExitCommand, LogCommand};
+use crate::command::{ExitCommand, LogCommand};
 use crate::payload::{DonateResponse, Payload};
 
 /// The offscreen document → the Pyodide worker.
@@ -91,9 +91,10 @@ pub enum ToBackground {
     /// Make sure a session runs (create the offscreen document if there is none). Reply:
     /// [`SessionInfo`].
     EnsureSession,
-    /// Deliver a donation to the host bridge. Reply: a [`DonateResponse`], or `null` when the bridge
-    /// gives no result.
-    Donate { session_id: String, donation: DonateCommand },
+    /// Deliver a donation to the host bridge; its body is in Cache Storage
+    /// ([`crate::donation_body`]). Reply: a [`DonateOutcome`], or `null` when the bridge gives no
+    /// result.
+    Donate { session_id: String, donation: crate::donation_body::StoredDonation },
     /// Forward log entries to the host bridge. Reply: `null`.
     Logs { session_id: String, entries: Vec<LogCommand> },
     /// An event for the host, e.g. `initialized`. Reply: `null`.
@@ -126,8 +127,9 @@ pub enum ToBackground {
 pub struct LocalDonationView {
     pub session_id: String,
     pub key: String,
-    /// The donated JSON, verbatim: the UI offers it as `<key>.json`.
-    pub json_string: String,
+    /// The donated JSON, verbatim, or where it is kept: the UI offers it as `<key>.json`.
+    #[serde(flatten)]
+    pub body: crate::donation_body::DonationBody,
 }
 
 /// The reply to [`ToBackground::ListLocalDonations`].
@@ -311,9 +313,12 @@ mod tests {
         check_roundtrip(
             ToBackground::Donate {
                 session_id: "1".into(),
-                donation: DonateCommand { key: "1-demo".into(), json_string: "[]".into() },
+                donation: crate::donation_body::StoredDonation {
+                    key: "1-demo".into(),
+                    body: crate::donation_body::StoredBody { n_bytes: 2, sha256: "4f53".into() },
+                },
             },
-            r#"{"type":"donate","session_id":"1","donation":{"key":"1-demo","json_string":"[]"}}"#,
+            r#"{"type":"donate","session_id":"1","donation":{"key":"1-demo","body":{"n_bytes":2,"sha256":"4f53"}}}"#,
         );
         check_roundtrip(
             ToBackground::StartStudy { study_id: "demo".into() },
@@ -355,7 +360,7 @@ mod tests {
                 donations: vec![LocalDonationView {
                     session_id: "1".into(),
                     key: "1-demo".into(),
-                    json_string: "[]".into(),
+                    body: crate::donation_body::DonationBody::Inline { json_string: "[]".into() },
                 }],
             },
             r#"{"donations":[{"session_id":"1","key":"1-demo","json_string":"[]"}]}"#,

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Object, Reflect};
 use port_engine::consent::{TableData, TableError};
+use port_protocol::donation_body::DonationBody;
 use port_protocol::message::{DeliveryState, DeliveryView, SentView};
 use port_protocol::message::{
     PageDraft, SESSION_CHANNEL, SessionMessage, SessionStatus, SessionView, TableDraft, ViewMessage,
@@ -563,28 +564,37 @@ fn refresh_local_donations(app: &Rc<RefCell<App>>) {
         if unchanged {
             return;
         }
-        let donations: Vec<(LocalDonationView, String)> = list
-            .donations
-            .into_iter()
-            .filter_map(|donation| {
-                let url = json_download_url(&donation.json_string)?;
-                Some((donation, url))
-            })
-            .collect();
-        let old = std::mem::replace(&mut app.borrow_mut().local_donations, donations);
-        for (_, url) in old {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        }
-        render_all(&app);
+        let app = Rc::clone(&app);
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut donations: Vec<(LocalDonationView, String)> = Vec::new();
+            for donation in list.donations {
+                if let Some(url) = download_url(&donation).await {
+                    donations.push((donation, url));
+                }
+            }
+            let old = std::mem::replace(&mut app.borrow_mut().local_donations, donations);
+            for (_, url) in old {
+                let _ = web_sys::Url::revoke_object_url(&url);
+            }
+            render_all(&app);
+        });
     });
 }
 
-/// A Blob URL of `json`, verbatim, as `application/json`.
-fn json_download_url(json: &str) -> Option<String> {
-    let parts = Array::of1(&JsValue::from_str(json));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
+/// A Blob URL of the donation's JSON, verbatim, as `application/json`: the kept body itself, or a
+/// new Blob of a record an earlier version wrote inline.
+async fn download_url(donation: &LocalDonationView) -> Option<String> {
+    let blob = match &donation.body {
+        DonationBody::Stored { body } => {
+            port_web::donation_bodies::blob(&donation.session_id, &donation.key, body).await.ok()?
+        }
+        DonationBody::Inline { json_string } => {
+            let parts = Array::of1(&JsValue::from_str(json_string));
+            let options = web_sys::BlobPropertyBag::new();
+            options.set_type("application/json");
+            web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?
+        }
+    };
     web_sys::Url::create_object_url_with_blob(&blob).ok()
 }
 
@@ -666,6 +676,7 @@ fn render_deliveries(state: &App, deliveries: &[DeliveryView]) -> El {
         let state_text = match delivery.state {
             DeliveryState::Pending => state.t("deliveryPending"),
             DeliveryState::Delivered => state.t("deliveryDelivered"),
+            DeliveryState::Rejected if delivery.status == Some(413) => state.t("deliveryTooBig"),
             DeliveryState::Rejected => state.t("deliveryRejected"),
         };
         let status = delivery.status.map(|status| format!(" (HTTP {status})")).unwrap_or_default();

@@ -139,6 +139,8 @@ pub fn new_object() -> JsValue {
     Object::new().into()
 }
 
+pub mod donation_bodies;
+
 pub mod runtime {
     //! `chrome.runtime`: messaging between contexts (JSON only) and extension URLs.
 
