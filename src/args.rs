@@ -123,6 +123,10 @@ pub struct HostArgs {
     /// Wait this many seconds before answering each donation, to exceed the extension's ack timeout.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub silent_for: u64,
+    /// Answer 413 Payload Too Large to a donation of more bytes than this, as a host with an upload
+    /// limit does (Eyra's accepts 200 MB).
+    #[arg(long, value_name = "BYTES")]
+    pub max_donation_bytes: Option<u64>,
     /// A study config that `GET /study` pushes to the extension, as a host platform's page would.
     ///
     /// Open the printed study URL in the Chromium that has the extension.

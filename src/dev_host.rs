@@ -29,6 +29,8 @@ pub struct HostBehaviour {
     pub fail_donations: Option<(u16, u32)>,
     /// Wait this long before answering each donation.
     pub silent_for: Duration,
+    /// Answer 413 to a donation of more bytes than this, as a host with an upload limit does.
+    pub max_donation_bytes: Option<u64>,
     /// The study config `GET /study` pushes to the extension.
     pub study: Option<Value>,
     /// The extension `GET /study` connects to.
@@ -52,6 +54,7 @@ impl HostBehaviour {
         Ok(HostBehaviour {
             fail_donations: args.fail_donations,
             silent_for: Duration::from_secs(args.silent_for),
+            max_donation_bytes: args.max_donation_bytes,
             study,
             extension_id,
         })
@@ -77,8 +80,17 @@ struct Counters {
 }
 
 /// One donation as listed in `index.jsonl` and by `GET /donations`.
-fn index_entry(session: &str, key: &str, idempotency_key: &str, n_bytes: usize, path: &Path) -> Value {
-    json!({"session": session, "key": key, "idempotency_key": idempotency_key, "bytes": n_bytes, "file": path.display().to_string()})
+fn index_entry(session: &str, key: &str, idempotency_key: &str, body: &str, path: &Path) -> Value {
+    use sha2::{Digest, Sha256};
+    let sha256: String = Sha256::digest(body.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect();
+    json!({
+        "session": session,
+        "key": key,
+        "idempotency_key": idempotency_key,
+        "bytes": body.len(),
+        "sha256": sha256,
+        "file": path.display().to_string(),
+    })
 }
 
 impl DevHost {
@@ -123,7 +135,18 @@ impl HostState {
         let method = request.method().clone();
         let path = request.url().split('?').next().unwrap_or("").to_owned();
         let mut body = String::new();
-        let (status, reply) = if let Err(error) = request.as_reader().read_to_string(&mut body) {
+        let too_big = match (self.behaviour.max_donation_bytes, request.body_length()) {
+            (Some(max), Some(n_bytes)) if path == "/donate" && n_bytes as u64 > max => Some((max, n_bytes)),
+            _ => None,
+        };
+        let (status, reply) = if let Some((max, n_bytes)) = too_big {
+            // Read to the end all the same: a browser that is still sending sees a closed
+            // connection, not the answer, when the server stops reading.
+            let _ = std::io::copy(request.as_reader(), &mut std::io::sink());
+            println!("donation of {n_bytes} bytes: answering 413, more than --max-donation-bytes {max}");
+            let error = format!("the donation is {n_bytes} bytes; this host accepts at most {max}");
+            (413, Reply::Json(json!({"error": error})))
+        } else if let Err(error) = request.as_reader().read_to_string(&mut body) {
             (400, Reply::Json(json!({"error": format!("the body is not UTF-8 text: {error}")})))
         } else {
             match (&method, path.as_str()) {
@@ -194,7 +217,7 @@ impl HostState {
         let session_dir = self.donation_dir.join(file_name_for_key(&session));
         let path = session_dir.join(format!("{}.json", file_name_for_key(&key)));
         let written = fs::create_dir_all(&session_dir).and_then(|()| fs::write(&path, &body)).and_then(|()| {
-            let entry = index_entry(&session, &key, &idempotency_key, body.len(), &path);
+            let entry = index_entry(&session, &key, &idempotency_key, &body, &path);
             let mut index =
                 fs::OpenOptions::new().create(true).append(true).open(self.donation_dir.join("index.jsonl"))?;
             writeln!(index, "{entry}")

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { donationBodyText, keepDonationBody } from './support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const extensionDir = process.env.PORT_E2E_EXTENSION ?? path.join(repo, 'dist', 'extension');
@@ -133,7 +134,7 @@ test('the real UI drives the demo study from file to donation', { timeout: 180_0
   }
   assert.ok(donation, `no donation under ${storageKey}`);
   assert.equal(donation.key, `${sessionId}-demo`);
-  const donated = JSON.parse(donation.json_string);
+  const donated = JSON.parse(await donationBodyText(ui, sessionId, donation.key, donation.body));
   assert.ok(Array.isArray(donated) && donated.length >= 1, 'the consent form donates its tables');
   await ui.getByRole('heading', { name: 'A few questions' }).waitFor({ timeout: 30_000 });
   await ui.getByRole('button', { name: 'Continue' }).click();
@@ -184,7 +185,8 @@ test('the dev-host bridge POSTs donations, logs and the exit to 127.0.0.1', { ti
   try {
     await page.evaluate((url) => chrome.storage.local.set({ 'port.bridge': { kind: 'dev-host', url } }), url);
     const send = (message) => page.evaluate((message) => chrome.runtime.sendMessage(message), { target: 'background', ...message });
-    const reply = await send({ type: 'donate', session_id: '42', donation: { key: '42-demo', json_string: '[{"a":1}]' } });
+    const body = await keepDonationBody(page, '42', '42-demo', '[{"a":1}]');
+    const reply = await send({ type: 'donate', session_id: '42', donation: { key: '42-demo', body } });
     assert.deepEqual(reply, { success: true, key: '42-demo', status: 200 });
     await send({ type: 'logs', session_id: '42', entries: [{ level: 'info', message: 'hello' }] });
     await send({ type: 'exit', session_id: '42', exit: { code: 0, info: 'End of script' } });
@@ -195,7 +197,8 @@ test('the dev-host bridge POSTs donations, logs and the exit to 127.0.0.1', { ti
 
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    const refused = await send({ type: 'donate', session_id: '42', donation: { key: '42-demo', json_string: '[]' } });
+    const refusedBody = await keepDonationBody(page, '42', '42-demo', '[]');
+    const refused = await send({ type: 'donate', session_id: '42', donation: { key: '42-demo', body: refusedBody } });
     assert.equal(refused.success, false);
     assert.equal(refused.status, 0);
   } finally {

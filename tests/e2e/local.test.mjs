@@ -1,14 +1,15 @@
-// The local bridge (the default): donations stay on the device in chrome.storage.local, the UI
-// lists them (`list-local-donations`, newest first) with their JSON verbatim, a realistic donation
-// over chrome.storage.local's 10 MB default quota is kept (`unlimitedStorage`), and JS errors of
-// the service worker reach the log route by name only.
+// The local bridge (the default): donations stay on the device (a record in chrome.storage.local,
+// the body in the extension's Cache Storage), the UI lists them (`list-local-donations`, newest
+// first) with their JSON verbatim, a donation over chrome.storage.local's 10 MB default quota is
+// kept, and JS errors of the service worker reach the log route by name only.
 //
 // Build first (`port build`), then `node --test tests/e2e/`. Helpers: ./support.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
-  demoDonateAndFinish, demoToConsent, generateDdp, launch, openUi, sessionId, setBridge, sleep, startDevHost, tempDir,
+  demoDonateAndFinish, demoToConsent, donationBodyText, generateDdp, keepDonationBody, launch, openUi, sessionId, setBridge,
+  sleep, startDevHost, tempDir,
 } from './support.mjs';
 
 const listLocalDonations = (page) =>
@@ -31,8 +32,8 @@ test('local: the demo donation is listed for the UI, newest first, with its json
     // Verbatim: exactly the text the script donated, as the bridge stored it.
     const storageKey = `port.donation.${session}.${session}-demo`;
     const stored = await page.evaluate((key) => chrome.storage.local.get(key).then((items) => items[key]), storageKey);
-    assert.equal(demo.json_string, stored.json_string);
-    const donated = JSON.parse(demo.json_string);
+    assert.deepEqual(demo.body, stored.body);
+    const donated = JSON.parse(await donationBodyText(page, session, demo.key, demo.body));
     assert.ok(Array.isArray(donated) && donated.some((table) => 'demo_watch_history' in table));
     // The questionnaire was donated after the data: it comes first.
     const questionnaire = keys.indexOf(`${session}-demo-questionnaire`);
@@ -43,19 +44,21 @@ test('local: the demo donation is listed for the UI, newest first, with its json
   }
 });
 
-test('local: a donation larger than 10 MB is stored and listed (unlimitedStorage)', { timeout: 60_000 }, async () => {
+test('local: a donation larger than 10 MB is kept and listed', { timeout: 60_000 }, async () => {
   const browser = await launch();
   try {
     const { page } = await openUi(browser.context);
     const jsonString = JSON.stringify({ rows: 'x'.repeat(11 * 1024 * 1024) });
-    const reply = await page.evaluate((json_string) => chrome.runtime.sendMessage({
-      target: 'background', type: 'donate', session_id: '1', donation: { key: '1-big', json_string },
-    }), jsonString);
+    const body = await keepDonationBody(page, '1', '1-big', jsonString);
+    const reply = await page.evaluate((body) => chrome.runtime.sendMessage({
+      target: 'background', type: 'donate', session_id: '1', donation: { key: '1-big', body },
+    }), body);
     assert.equal(reply.success, true, `stored: ${JSON.stringify(reply)}`);
     assert.equal(reply.status, 200);
     const listed = (await listLocalDonations(page)).donations;
     assert.equal(listed[0].key, '1-big');
-    assert.equal(listed[0].json_string.length, jsonString.length);
+    assert.equal(listed[0].body.n_bytes, jsonString.length);
+    assert.equal(await donationBodyText(page, '1', '1-big', listed[0].body), jsonString);
   } finally {
     await browser.close();
   }

@@ -339,8 +339,8 @@ def process(session_id, platform=None):
 
 /// The extension's review page for a donation that is not verbatim one of the participant's
 /// answers: asserts that it appeared and names the donation (`key`, a RegExp), then sends it.
-export async function sendOnReview(page, key) {
-  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout: 60_000 });
+export async function sendOnReview(page, key, { timeout = 60_000 } = {}) {
+  await page.getByRole('heading', { name: 'A question from the extension, not from the study' }).waitFor({ timeout });
   await page.locator('main').getByText(key).first().waitFor();
   await page.getByRole('button', { name: 'Send', exact: true }).click();
 }
@@ -364,4 +364,27 @@ export async function addStudyLink(page, url) {
   await field.waitFor({ timeout: 30_000 });
   await field.fill(url);
   await page.getByRole('button', { name: 'Add study' }).click();
+}
+
+/// The text of a donation body the extension keeps in its Cache Storage (`port_protocol::donation_body`):
+/// `body` is the `{n_bytes, sha256}` a record or a listing names. Null when it is not kept.
+export async function donationBodyText(page, sessionId, key, body) {
+  return page.evaluate(async ({ sessionId, key, body }) => {
+    const cache = await caches.open('port-donation-bodies');
+    const response = await cache.match(`https://donation-body.invalid/${sessionId}/${key}/${body.sha256}`);
+    return response ? response.text() : null;
+  }, { sessionId, key, body });
+}
+
+/// Keeps `text` as the body of donation `key` of `sessionId`, as the offscreen document does before
+/// it sends the background a `donate` message; returns the message's `body`.
+export async function keepDonationBody(page, sessionId, key, text) {
+  return page.evaluate(async ({ sessionId, key, text }) => {
+    const bytes = new TextEncoder().encode(text);
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    const sha256 = [...digest].map((byte) => byte.toString(16).padStart(2, '0')).join('');
+    const cache = await caches.open('port-donation-bodies');
+    await cache.put(`https://donation-body.invalid/${sessionId}/${key}/${sha256}`, new Response(bytes));
+    return { n_bytes: bytes.length, sha256 };
+  }, { sessionId, key, text });
 }

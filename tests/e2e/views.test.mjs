@@ -10,8 +10,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import {
-  EXTENSION_ID, demoDonateAndFinish, demoRadio, demoToConsent, extensionDir, fixtureExtension, generateDdp,
-  launch, openUi, sessionId, setBridge, startDevHost, tempDir, waitForState,
+  EXTENSION_ID, demoDonateAndFinish, demoRadio, demoToConsent, donationBodyText, extensionDir, fixtureExtension,
+  generateDdp, launch, openUi, sessionId, setBridge, startDevHost, tempDir, waitForState,
 } from './support.mjs';
 
 /// One browser (optionally with a browser locale) and, unless `bridge` is false, a dev host.
@@ -184,7 +184,8 @@ test('views: the finished screen lists the local donation and downloads its JSON
     const key = `${session}-demo`;
     const stored = await page.evaluate((key) => chrome.storage.local.get(key).then((items) => items[key]),
       `port.donation.${session}.${key}`);
-    assert.ok(stored?.json_string, 'the local bridge stored the donation');
+    assert.ok(stored?.body, 'the local bridge stored the donation');
+    const donatedText = await donationBodyText(page, session, key, stored.body);
 
     const list = page.getByRole('region', { name: 'Donations kept on this device' }).first();
     const link = list.getByRole('link', { name: `Download ${key}.json` });
@@ -193,7 +194,7 @@ test('views: the finished screen lists the local donation and downloads its JSON
     assert.equal(download.suggestedFilename(), `${key}.json`);
     const file = await download.path();
     assert.ok(file && existsSync(file));
-    assert.equal(readFileSync(file, 'utf8'), stored.json_string, 'the download is the donated JSON, verbatim');
+    assert.equal(readFileSync(file, 'utf8'), donatedText, 'the download is the donated JSON, verbatim');
     assert.deepEqual(errors, []);
   });
 });
