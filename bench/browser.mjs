@@ -21,9 +21,12 @@
 //      its first rows drawn, a search keystroke, deleting every row found and its undo, and that the
 //      donation carries the right rows. The UI's wasm is a debug build unless PORT_BENCH_EXTENSION
 //      names a release build (`port build --release` → dist/release/extension).
+//   8. (last run only) P5: a 200 MB donation (`bench/fixtures/donation_study.py`) to an http host
+//      through the outbox, from the participant's "Send" on the review page to the host's last
+//      byte, against a plain `fetch` POST of the same bytes from an extension page to the same host.
 // Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (default
 // 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3), BENCH_KEEP=1 keeps the
-// temporary directory.
+// temporary directory, BENCH_ONLY=P5 measures P5 alone.
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,7 +174,12 @@ async function main() {
     contexts.splice(contexts.indexOf(context), 1);
   };
   try {
-    for (let run = 1; run <= RUNS; run += 1) {
+    if (process.env.BENCH_ONLY === 'P5') {
+      const context = await open(path.join(work, 'profile-p5'));
+      await step('P5 big donation', async () => bigDonation(context, await openObserver(context)));
+      await close(context);
+    }
+    for (let run = 1; run <= RUNS && process.env.BENCH_ONLY !== 'P5'; run += 1) {
       // The floor: a bare loadPyodide() in a plain extension page of a fresh profile.
       const bareContext = await open(path.join(work, `bare-${run}`));
       await step(`bare loadPyodide ${run} (fresh profile)`, () => bareBoot(bareContext));
@@ -224,6 +232,7 @@ async function main() {
         for (let table = 1; table <= RUNS; table += 1) {
           await step(`big table ${table}`, () => bigTable(context, observer));
         }
+        await step('P5 big donation', () => bigDonation(context, observer));
         await close(context);
       }
     }
@@ -541,12 +550,78 @@ async function bigTable(context, observer) {
   const donated = await ui.evaluate(async () => {
     const list = await chrome.runtime.sendMessage({ target: 'background', type: 'list-local-donations' });
     const donation = list.donations.filter((entry) => entry.key.endsWith('-bench-table')).at(-1);
-    const [table] = JSON.parse(donation.json_string);
+    const cache = await caches.open('port-donation-bodies');
+    const body = await cache.match(`https://donation-body.invalid/${donation.session_id}/${donation.key}/${donation.body.sha256}`);
+    const [table] = JSON.parse(await body.text());
     return { rows: table.bench_table.length, deleted: table['deleted row count'], matching: table.bench_table.filter((row) => row.Title.includes('match')).length };
   });
   const right = donated.rows === 45_000 && donated.deleted === '5000' && donated.matching === 0;
   console.log(`  P4 donation: ${donated.rows} rows, ${donated.deleted} deleted, ${donated.matching} found rows left (${right ? 'right' : 'WRONG: expected 45000, 5000, 0'})`);
   await ui.close();
+}
+
+/// A loopback host for P5: serves the study config, and takes POSTs, noting when each body's last
+/// byte arrived and its size.
+async function startSink(config) {
+  const { createServer } = await import('node:http');
+  const received = [];
+  const server = createServer((request, response) => {
+    const headers = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': '*' };
+    if (request.method === 'OPTIONS') return response.writeHead(204, headers).end();
+    if (request.method === 'GET') return response.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end(JSON.stringify(config()));
+    let n_bytes = 0;
+    request.on('data', (chunk) => { n_bytes += chunk.length; });
+    request.on('end', () => {
+      received.push({ path: request.url, n_bytes, at: Date.now() });
+      response.writeHead(200, { ...headers, 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, received, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
+}
+
+/// P5: 200 MB through the review page and the outbox to an http host, RUNS times, each against a
+/// plain POST of the same number of bytes from an extension page to the same host.
+async function bigDonation(context, observer) {
+  const source = readFileSync(path.join(repo, 'bench', 'fixtures', 'donation_study.py'), 'utf8');
+  let sink;
+  sink = await startSink(() => ({
+    schema: 'port-study/1', id: 'bench-big', version: '1.0.0', title: 'Bench big donation', description: 'P5',
+    script: { source }, locales: ['en'], donate: { mode: 'http', url: `${sink.url}/donate` }, ack_timeout_s: 120,
+  }));
+  try {
+    await resetSession(context, observer);
+    const { ui } = await openUi(context);
+    const added = await ui.evaluate((url) => chrome.runtime.sendMessage({ target: 'background', type: 'add-study-link', url }), `${sink.url}/study.json`);
+    if (!JSON.stringify(added).includes('bench-big')) throw new Error(`the study link was not added: ${JSON.stringify(added)}`);
+    await ui.close();
+    for (let run = 1; run <= RUNS; run += 1) {
+      await resetSession(context, observer);
+      const page = await context.newPage();
+      await page.goto(`${ORIGIN}/ui.html`);
+      await page.evaluate(() => chrome.runtime.sendMessage({ target: 'background', type: 'start-study', study_id: 'bench-big' }));
+      const send = page.getByRole('button', { name: 'Send', exact: true });
+      await send.waitFor({ timeout: WAIT_MS * 2 });
+      const before = sink.received.length;
+      const clicked = Date.now();
+      await send.click();
+      const arrived = await poll(async () => sink.received.slice(before).find((entry) => entry.path === '/donate'), (entry) => entry, 'the donation at the host', WAIT_MS * 2);
+      record('P5 donation: Send → host has the last byte (200 MB, outbox)', arrived.at - clicked, `${arrived.n_bytes} bytes`);
+      await page.getByRole('heading', { name: 'Bench: donated' }).waitFor({ timeout: WAIT_MS });
+      const plain = await page.evaluate(async ({ url, n_bytes }) => {
+        const blob = new Blob([new Uint8Array(n_bytes).fill(0x61)], { type: 'application/json' });
+        const started = Date.now();
+        const response = await fetch(url, { method: 'POST', body: blob });
+        await response.text();
+        return { started, status: response.status };
+      }, { url: `${sink.url}/plain`, n_bytes: arrived.n_bytes });
+      const plainEntry = sink.received.findLast((entry) => entry.path === '/plain');
+      record('P5 floor: a plain fetch POST of the same bytes → host has the last byte', plainEntry.at - plain.started, 'the floor');
+      await page.close();
+    }
+  } finally {
+    await sink.close();
+  }
 }
 
 function printTable(seconds) {
@@ -588,6 +663,9 @@ function printTable(seconds) {
   ]) {
     console.log(`${metric}: ${medianOf(metric).toFixed(0)} ms; target ≤ ${target} ms`);
   }
+  const p5 = medianOf('P5 donation: Send → host has the last byte (200 MB, outbox)');
+  const p5Plain = medianOf('P5 floor: a plain fetch POST of the same bytes → host has the last byte');
+  console.log(`P5: ${p5.toFixed(0)} ms = ${(p5 / p5Plain).toFixed(2)} × a plain POST (${p5Plain.toFixed(0)} ms); target ≤ 2 ×`);
   console.log(`\n(${seconds.toFixed(0)} s in all; medians of ${RUNS} runs; figures vary with machine load)`);
 }
 
