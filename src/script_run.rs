@@ -93,7 +93,8 @@ pub fn run(plan: RunPlan) -> anyhow::Result<RunResult> {
         TerminalWorld::new(answerer, plan.locale.clone(), plan.out_dir.clone(), plan.review_policy, transcript.clone());
     let script = PythonScript::start(&plan.source, &plan.session_id, plan.platform.as_deref())?;
     let mut script = TranscriptScript::new(script, transcript);
-    let config = SessionConfig { donate_reply: plan.donate_reply, min_log_level: LogLevel::Debug };
+    let config =
+        SessionConfig { donate_reply: plan.donate_reply, min_log_level: LogLevel::Debug, max_donation_bytes: None };
 
     let outcome = port_engine::run(&mut script, &mut world, config);
     script.finish()?;

@@ -59,6 +59,40 @@ pub(crate) fn bad_command_page(error: &BadCommand) -> Page {
     )
 }
 
+/// The page for a donation bigger than the study's host accepts (`max_donation_bytes` in its
+/// config): nothing was sent; the participant goes on (the script is told 413) or stops.
+pub(crate) fn too_big_page(n_bytes: u64, max_bytes: u64) -> Page {
+    let (size, max) = (n_bytes as usize, max_bytes as usize);
+    page(
+        Text::en_nl("This donation is too big for the study", "Deze donatie is te groot voor de studie"),
+        vec![
+            Prompt::PageError(PageError {
+                message: format!(
+                    "The study wanted to send {}, but its host accepts at most {}. Nothing was sent. Tell the \
+                     researchers of this study; they can send less at a time.",
+                    crate::review_page::size_text(size, '.'),
+                    crate::review_page::size_text(max, '.')
+                ),
+            }),
+            Prompt::Confirm(Confirm {
+                text: Text::en_nl(
+                    "You can continue with the study without this donation, or stop here.",
+                    "U kunt verdergaan met de studie zonder deze donatie, of hier stoppen.",
+                ),
+                ok: Text::en_nl("Continue with the study", "Verdergaan met de studie"),
+                cancel: Text::en_nl("Stop", "Stoppen"),
+            }),
+        ],
+    )
+}
+
+/// What the script is told of a donation bigger than its host accepts.
+pub(crate) fn too_big_error(n_bytes: u64, max_bytes: u64) -> String {
+    format!(
+        "the donation is {n_bytes} bytes; the study's host accepts at most {max_bytes} (max_donation_bytes); nothing was sent"
+    )
+}
+
 /// The page for a failed runtime. It stays up: nothing more can happen in this session.
 pub(crate) fn crash_page(message: &str) -> Page {
     page(

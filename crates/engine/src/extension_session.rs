@@ -239,7 +239,9 @@ impl ExtensionSession {
             extension_page: matches!(
                 self.session.state(),
                 State::AwaitingUi {
-                    pending: PendingAnswer::ReviewDonation { .. } | PendingAnswer::ContinueAfterBadCommand,
+                    pending: PendingAnswer::ReviewDonation { .. }
+                        | PendingAnswer::ContinueAfterBadCommand
+                        | PendingAnswer::DonationTooBig { .. },
                     ..
                 }
             ),
@@ -294,6 +296,7 @@ impl ExtensionSession {
     /// gets its `platform`.
     pub fn on_study_config(&mut self, config: &StudyConfig) -> Vec<Effect> {
         self.platform = config.platform.clone();
+        self.session.limit_donations(config.max_donation_bytes);
         self.study = Some((config.title.clone(), config.version.clone()));
         self.view_changed = true;
         let mut effects = Vec::new();
@@ -927,6 +930,41 @@ mod tests {
                   background <- {"type":"logs","session_id":"s1","entries":[{"level":"info","message":"done","json_string":"{\"level\":\"info\",\"message\":\"done\"}"}]}
                   background <- {"type":"exit","session_id":"s1","exit":{"code":0,"info":""}}
                   views <- finished 0 #1 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]; sent donations [s1-demo 3 bytes] logs [Info done]
+            "#]],
+        );
+    }
+
+    #[test]
+    fn donation_bigger_than_the_study_allows_is_not_sent_and_the_participant_is_told() {
+        // The config's max_donation_bytes is 2; "[1]" is 3 bytes. The engine's own page says so (the
+        // host learns the sizes only), nothing goes to the donation store, and Continue tells the
+        // script 413. A second donation within the limit goes on to its review as usual.
+        check(
+            r#"
+            open>
+            study> {"schema":"port-study/1","id":"s","version":"1","title":"T","description":"D","script":{"source":"x"},"locales":["en"],"donate":{"mode":"http","url":"https://h.org/d"},"max_donation_bytes":2}
+            worker> ready
+            script> donate
+            view> {"type":"answer","page_seq":1,"payload":{"__type__":"PayloadTrue","value":true}}
+            script> {"__type__":"CommandSystemDonate","key":"s1-small","json_string":"[]"}
+            "#,
+            expect![[r#"
+                open>
+                  views <- booting start 0/3 #0
+                study> {"schema":"port-study/1","id":"s","version":"1","title":"T","description":"D","script":{"source":"x"},"locales":["en"],"donate":{"mode":"http","url":"https://h.org/d"},"max_donation_bytes":2}
+                  views <- booting start 0/3 #0; study "T" 1
+                worker> ready
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0; study "T" 1
+                script> CommandSystemDonate
+                  background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"a donation was too big for the study's host (3 bytes, at most 2)","json_string":"{\"level\":\"error\",\"message\":\"a donation was too big for the study's host (3 bytes, at most 2)\"}"}]}
+                  views <- awaiting-participant #1 PropsUIPageDataSubmission "This donation is too big for the study" [PropsUIPageError("The study wanted to send 3 bytes, but its host accepts at most 2 bytes. Nothing was sent. Tell the researchers of this study; they can send less at a time."), PropsUIPromptConfirm]; study "T" 1; the extension's page
+                view> {"type":"answer","page_seq":1,"payload":{"__type__":"PayloadTrue","value":true}}
+                  worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":false,"key":"s1-demo","status":413,"error":"the donation is 3 bytes; the study's host accepts at most 2 (max_donation_bytes); nothing was sent"}}}
+                  views <- working #1 PropsUIPageDataSubmission "This donation is too big for the study" [PropsUIPageError("The study wanted to send 3 bytes, but its host accepts at most 2 bytes. Nothing was sent. Tell the researchers of this study; they can send less at a time."), PropsUIPromptConfirm]; study "T" 1
+                script> CommandSystemDonate
+                  views <- awaiting-participant #2 PropsUIPageDataSubmission "A question from the extension, not from the study" [PropsUIPromptText, PropsUIPromptConsentFormViz]; study "T" 1; the extension's page
             "#]],
         );
     }

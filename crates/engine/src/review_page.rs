@@ -117,7 +117,7 @@ fn form_send_answer(page: &Page) -> Option<String> {
 
 /// `512 bytes`, `4.2 KB (4301 bytes)`, `11.0 MB (11534336 bytes)`; `decimal_separator` is the
 /// locale's.
-fn size_text(n_bytes: usize, decimal_separator: char) -> String {
+pub(crate) fn size_text(n_bytes: usize, decimal_separator: char) -> String {
     let (amount, unit) = match n_bytes {
         0..1024 => return format!("{n_bytes} bytes"),
         1024..1_048_576 => (n_bytes as f64 / 1024.0, "KB"),

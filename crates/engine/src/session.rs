@@ -23,11 +23,18 @@ pub struct SessionConfig {
     pub donate_reply: DonateReplyMode,
     /// Log entries below this level are dropped.
     pub min_log_level: LogLevel,
+    /// A donation of more bytes is not sent: the engine's page says so, and the script is told 413.
+    /// The study config's `max_donation_bytes`; `None`: no limit.
+    pub max_donation_bytes: Option<u64>,
 }
 
 impl Default for SessionConfig {
     fn default() -> SessionConfig {
-        SessionConfig { donate_reply: DonateReplyMode::Response, min_log_level: LogLevel::Debug }
+        SessionConfig {
+            donate_reply: DonateReplyMode::Response,
+            min_log_level: LogLevel::Debug,
+            max_donation_bytes: None,
+        }
     }
 }
 
@@ -79,6 +86,9 @@ pub enum PendingAnswer {
     /// participant's answers. "Send" hands it to the host; any other answer declines it, and the
     /// script gets `PayloadResponse` 403.
     ReviewDonation { donation: DonateCommand },
+    /// The engine's page about a donation bigger than the study's host accepts, which was not sent.
+    /// OK resumes the script with `PayloadResponse` 413; cancel ends the study.
+    DonationTooBig { key: String, n_bytes: u64, max_bytes: u64 },
 }
 
 /// A call that does not fit the session's state. The session is unchanged and survives it.
@@ -113,6 +123,12 @@ impl Session {
             log_budget: LogBudget::default(),
             ledger: ConsentLedger::default(),
         }
+    }
+
+    /// Sets the largest donation that is sent (the study config's `max_donation_bytes`, known
+    /// once the config came).
+    pub fn limit_donations(&mut self, max_bytes: Option<u64>) {
+        self.config.max_donation_bytes = max_bytes;
     }
 
     pub fn state(&self) -> &State {
@@ -227,6 +243,20 @@ impl Session {
                 self.state = State::Exited { code: exit.code, info: exit.info.clone() };
                 actions.push(Action::Exit(exit));
             }
+            (PendingAnswer::DonationTooBig { key, n_bytes, max_bytes }, Payload::True) => {
+                self.state = State::AwaitingScript;
+                let refusal = self.refusal(&key, 413, &error_page::too_big_error(n_bytes, max_bytes));
+                actions.push(Action::SendToScript(Some(refusal)));
+            }
+            (PendingAnswer::DonationTooBig { .. }, _) => {
+                let exit = ExitCommand {
+                    code: 1,
+                    info: "stopped by the participant after a donation too big for the study's host".into(),
+                };
+                self.flush_logs(&mut actions);
+                self.state = State::Exited { code: exit.code, info: exit.info.clone() };
+                actions.push(Action::Exit(exit));
+            }
             (PendingAnswer::ReviewDonation { donation }, answer) if review_page::is_send(&page, &answer) => {
                 self.state = State::AwaitingHost { donation_key: donation.key.clone() };
                 actions.push(Action::Donate(donation));
@@ -311,6 +341,18 @@ impl Session {
             let description = bad_key.describe();
             self.push_log(LogCommand::new(LogLevel::Error, format!("a donation was refused: {description}")), actions);
             actions.push(Action::SendToScript(Some(self.refusal(&donation.key, 400, description))));
+            return;
+        }
+        let n_bytes = donation.json_string.len() as u64;
+        if let Some(max_bytes) = self.config.max_donation_bytes.filter(|max_bytes| n_bytes > *max_bytes) {
+            // Sizes only: the host learns that the study's donations need a higher limit.
+            let message = format!("a donation was too big for the study's host ({n_bytes} bytes, at most {max_bytes})");
+            self.push_log(LogCommand::new(LogLevel::Error, message), actions);
+            let page = error_page::too_big_page(n_bytes, max_bytes);
+            self.current_page = Some(page.clone());
+            let pending = PendingAnswer::DonationTooBig { key: donation.key, n_bytes, max_bytes };
+            self.state = State::AwaitingUi { page: page.clone(), pending };
+            actions.push(Action::Render(page));
             return;
         }
         self.flush_logs(actions);

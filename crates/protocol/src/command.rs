@@ -117,3 +117,24 @@ impl std::fmt::Display for LogLevel {
         formatter.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The donation's fast path reads what the general one does, and leaves errors to it.
+    #[test]
+    fn donation_text_decodes_as_its_value_does() {
+        for text in [
+            r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":"[{\"a\":\"donn\u00e9\"}]"}"#,
+            r#"{"json_string":"é\n","extra":[1,{"x":null}],"key":"1-demo","__type__":"CommandSystemDonate"}"#,
+            r#"{"__type__":"CommandSystemDonate","key":"k","json_string":""}"#,
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(Command::from_json(text).unwrap(), Command::from_value(value).unwrap(), "{text}");
+        }
+        let malformed = r#"{"__type__":"CommandSystemDonate","key":"k","json_string":7}"#;
+        let error = Command::from_json(malformed).unwrap_err().to_string();
+        assert!(error.contains("CommandSystemDonate") && error.contains("json_string"), "{error}");
+    }
+}

@@ -66,6 +66,11 @@ pub struct StudyConfig {
     /// "accepted, queued" (status 202). In [`ACK_TIMEOUT_RANGE_S`].
     #[serde(default = "default_ack_timeout_s")]
     pub ack_timeout_s: u32,
+    /// The largest donation, in bytes of its `json_string`, that the host accepts (Eyra's accepts
+    /// 200 MB: `200000000`). A bigger one is not sent: the participant sees why and the script is
+    /// told 413. `None`: no limit here (the host may still answer 413).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_donation_bytes: Option<u64>,
 }
 
 fn default_ack_timeout_s() -> u32 {
@@ -209,6 +214,7 @@ const TOP_LEVEL_FIELDS: &[&str] = &[
     "donate",
     "logs",
     "ack_timeout_s",
+    "max_donation_bytes",
 ];
 const SCRIPT_FIELDS: &[&str] = &["source", "url", "sha256", "bundled"];
 const DONATE_FIELDS: &[&str] = &["mode", "url"];
@@ -261,6 +267,7 @@ impl Checker {
             Some(value) => self.logs(value).map(Some),
         };
         let ack_timeout_s = self.ack_timeout_s(optional(fields, "ack_timeout_s"));
+        let max_donation_bytes = self.max_donation_bytes(optional(fields, "max_donation_bytes"));
         Some(StudyConfig {
             schema: schema?,
             id: id?,
@@ -273,6 +280,7 @@ impl Checker {
             donate: donate?,
             logs: logs?,
             ack_timeout_s: ack_timeout_s?,
+            max_donation_bytes: max_donation_bytes?,
         })
     }
 
@@ -601,6 +609,23 @@ impl Checker {
         };
         self.unknown_fields("logs", fields, LOGS_FIELDS);
         Some(LogTarget { url: self.url("logs.url", fields.get("url"))? })
+    }
+
+    fn max_donation_bytes(&mut self, value: Option<&Value>) -> Option<Option<u64>> {
+        let Some(value) = value else { return Some(None) };
+        match value.as_u64() {
+            Some(n_bytes) if n_bytes > 0 => Some(Some(n_bytes)),
+            _ => {
+                let got = if value.is_number() { value.to_string() } else { describe(value) };
+                self.error(
+                    "max_donation_bytes",
+                    format!(
+                        "must be a whole number of bytes, at least 1 (e.g. 200000000 for a 200 MB limit), got {got}"
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn ack_timeout_s(&mut self, value: Option<&Value>) -> Option<u32> {
@@ -933,7 +958,7 @@ mod tests {
             expect![[r#"
                 scirpt: unknown field; did you mean "script"?
                 ack_timeout: unknown field; did you mean "ack_timeout_s"?
-                colour: unknown field; the fields here are "schema", "id", "version", "title", "description", "script", "platform", "locales", "donate", "logs", "ack_timeout_s"
+                colour: unknown field; the fields here are "schema", "id", "version", "title", "description", "script", "platform", "locales", "donate", "logs", "ack_timeout_s", "max_donation_bytes"
                 script: missing; give {"source": "<python>"}, {"url": "https://…", "sha256": "<hex>"} or {"bundled": "<path>"}
             "#]],
         );
@@ -1193,6 +1218,29 @@ mod tests {
             r#"{"ack_timeout_s": "30"}"#,
             expect![[r#"
                 ack_timeout_s: must be a whole number of seconds from 1 to 600 (default 30), got "30"
+            "#]],
+        );
+    }
+
+    #[test]
+    fn max_donation_bytes_is_a_positive_whole_number() {
+        let with_limit = VALID_CONFIG.replace(
+            r#""donate": {"mode": "host-page"}"#,
+            r#""donate": {"mode": "host-page"}, "max_donation_bytes": 200000000"#,
+        );
+        let config = StudyConfig::parse(&with_limit, StudyOrigin::External).unwrap();
+        assert_eq!(config.max_donation_bytes, Some(200_000_000));
+        assert_eq!(StudyConfig::parse(VALID_CONFIG, StudyOrigin::External).unwrap().max_donation_bytes, None);
+        check(
+            r#"{"max_donation_bytes": 0}"#,
+            expect![[r#"
+                max_donation_bytes: must be a whole number of bytes, at least 1 (e.g. 200000000 for a 200 MB limit), got 0
+            "#]],
+        );
+        check(
+            r#"{"max_donation_bytes": "200 MB"}"#,
+            expect![[r#"
+                max_donation_bytes: must be a whole number of bytes, at least 1 (e.g. 200000000 for a 200 MB limit), got "200 MB"
             "#]],
         );
     }
