@@ -12,7 +12,9 @@ use port_protocol::DonateCommand;
 use port_protocol::donation_body::StoredDonation;
 use port_protocol::message::{BackgroundMessage, SESSION_CHANNEL, SessionMessage, ViewMessage};
 use port_protocol::study::StudyConfig;
-use port_protocol::worker_message::{BACKGROUND_TARGET, DonateOutcome, FromWorker, ToBackground, ToWorker};
+use port_protocol::worker_message::{
+    BACKGROUND_TARGET, COMMAND_JSON_FIELD, DonateOutcome, FromWorker, ToBackground, ToWorker,
+};
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, HtmlIFrameElement, MessageEvent};
@@ -303,8 +305,12 @@ fn on_channel_message(data: JsValue) {
 fn on_worker_message(data: JsValue) {
     // A snapshot's bytes travel next to the message, as files do next to a view's.
     let snapshot = port_web::take_snapshot_bytes(&data);
+    let command_json = port_web::take_text(&data, COMMAND_JSON_FIELD);
     match from_js::<FromWorker>(&data) {
-        Ok(message) => {
+        Ok(mut message) => {
+            if let (FromWorker::RunCycleDone { command_json: text }, Some(taken)) = (&mut message, command_json) {
+                *text = taken;
+            }
             match &message {
                 FromWorker::BootProgress { step, .. } => mark_boot(&format!("worker: {step}")),
                 FromWorker::SnapshotRefused { .. } => mark_boot("worker: snapshot refused"),

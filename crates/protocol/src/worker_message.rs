@@ -67,13 +67,18 @@ pub enum FromWorker {
     SnapshotMade { key: String },
     /// The snapshot sent with `initialise` could not be used (`reason`); the worker boots without it.
     SnapshotRefused { key: String, reason: String },
-    /// The script's next command, as the JSON text of the dict `ScriptWrapper.send` returned.
+    /// The script's next command, as the JSON text of the dict `ScriptWrapper.send` returned
+    /// (field [`COMMAND_JSON_FIELD`]).
     #[serde(rename_all = "camelCase")]
     RunCycleDone { command_json: String },
     /// The runtime failed (boot, or the wrapper itself). `message` may hold a traceback with
     /// participant data: show it locally, never send it to a host.
     Error { message: String },
 }
+
+/// The wire name of [`FromWorker::RunCycleDone`]'s `command_json`, for the worker, which puts the
+/// JS string there itself rather than copy a large donation through its wasm memory.
+pub const COMMAND_JSON_FIELD: &str = "commandJson";
 
 /// The number of boot steps the worker reports.
 pub const N_BOOT_STEPS: u32 = 3;
@@ -303,6 +308,11 @@ mod tests {
         check_roundtrip(
             FromWorker::RunCycleDone { command_json: "{}".into() },
             r#"{"eventType":"runCycleDone","commandJson":"{}"}"#,
+        );
+        assert!(
+            serde_json::to_string(&FromWorker::RunCycleDone { command_json: String::new() })
+                .unwrap()
+                .contains(&format!("\"{COMMAND_JSON_FIELD}\"")),
         );
         check_roundtrip(FromWorker::Error { message: "boom".into() }, r#"{"eventType":"error","message":"boom"}"#);
     }

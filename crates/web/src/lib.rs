@@ -111,6 +111,22 @@ pub fn take(object: &JsValue, name: &str) -> JsValue {
     value
 }
 
+/// Takes the string `object[name]` off as Rust text, leaving `""` in its place (`None` when it is
+/// no string). The browser's `TextEncoder` sizes the UTF-8 exactly: wasm-bindgen's own conversion
+/// first reserves three bytes per character in the wasm memory, which never shrinks again, and a
+/// donation's JSON may be hundreds of megabytes.
+pub fn take_text(object: &JsValue, name: &str) -> Option<String> {
+    let value = Reflect::get(object, &JsValue::from_str(name)).ok()?;
+    if !value.is_string() {
+        return None;
+    }
+    set(object, name, &JsValue::from_str(""));
+    let constructor: Function = get_path(&js_sys::global(), &["TextEncoder"]).ok()?.unchecked_into();
+    let encoder = Reflect::construct(&constructor, &Array::new()).ok()?;
+    let bytes: js_sys::Uint8Array = call_path(&encoder, &["encode"], &[value]).ok()?.unchecked_into();
+    String::from_utf8(bytes.to_vec()).ok()
+}
+
 /// The field beside a message's JSON that carries a runtime snapshot's bytes.
 pub const SNAPSHOT_BYTES_FIELD: &str = "snapshotBytes";
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use port_protocol::Payload;
-use port_protocol::worker_message::{FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, ToWorker};
+use port_protocol::worker_message::{COMMAND_JSON_FIELD, FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, ToWorker};
 use port_web::{WebError, call_path, call_path_async, from_js, new_object, set, to_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -74,6 +74,21 @@ fn post(message: &FromWorker) {
     post_moving(message, None);
 }
 
+/// Posts the script's next command as the JS string Python's `command_to_json` returned: a
+/// donation's JSON may be hundreds of megabytes, so it is not copied into this module's memory and
+/// out again.
+fn post_command(command_json: JsValue) {
+    match to_js(&FromWorker::RunCycleDone { command_json: String::new() }) {
+        Ok(object) => {
+            set(&object, COMMAND_JSON_FIELD, &command_json);
+            if let Err(error) = scope().post_message(&object) {
+                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
+            }
+        }
+        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
+    }
+}
+
 /// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
 fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
     post_moving(message, Some((name, value)));
@@ -127,15 +142,13 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
         ToWorker::FirstRunCycle { session_id, platform } => {
             let runtime = runtime()?;
             let platform = platform.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            let output = call_python_text(&runtime, "_port_start", &[session_id_for_python(&session_id), platform])?;
-            post(&FromWorker::RunCycleDone { command_json: output });
+            post_command(call_python_text(&runtime, "_port_start", &[session_id_for_python(&session_id), platform])?);
         }
         ToWorker::NextRunCycle { response } => {
             let runtime = runtime()?;
             let files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
             let payload = payload_for_python(&response, &files)?;
-            let output = call_python_text(&runtime, "_port_send", &[payload])?;
-            post(&FromWorker::RunCycleDone { command_json: output });
+            post_command(call_python_text(&runtime, "_port_send", &[payload])?);
         }
     }
     Ok(())
@@ -297,9 +310,10 @@ fn python_error(error: &JsValue) -> WebError {
 }
 
 /// Calls a run-cycle glue function; it returns the next command as JSON text.
-fn call_python_text(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<String, WebError> {
+/// What Python returned, checked to be text and kept as the JS string it is.
+fn call_python_text(runtime: &Runtime, name: &str, args: &[JsValue]) -> Result<JsValue, WebError> {
     let result = call_python(runtime, name, args)?;
-    result.as_string().ok_or_else(|| WebError(format!("{name} returned no text")))
+    if result.is_string() { Ok(result) } else { Err(WebError(format!("{name} returned no text"))) }
 }
 
 /// The payload as the JS object Python reads by attribute; a file becomes a slice reader.
