@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use js_sys::Promise;
 use port_engine::extension::{
@@ -69,6 +70,12 @@ thread_local! {
     static DEV_BRIDGE: RefCell<Option<Option<BridgeConfig>>> = const { RefCell::new(None) };
     static OUTBOX_LOCK: port_web::lock::Queue = const { port_web::lock::Queue::new() };
     static ERROR_REPORTS: Cell<u32> = const { Cell::new(0) };
+    /// Bodies being written into Cache Storage, by their entry URL: attempts read them from here
+    /// meanwhile, so a donation does not wait for the disk.
+    static FRESH_BODIES: RefCell<HashMap<String, web_sys::Blob>> = RefCell::new(HashMap::new());
+    /// Writes and removals of bodies, one at a time in the order they were asked for: a body is
+    /// never removed before its write ends, which would leave it behind.
+    static BODY_QUEUE: port_web::lock::Queue = const { port_web::lock::Queue::new() };
 }
 
 /// A donation as the local bridge stores it; its body is in Cache Storage. Records from before
@@ -277,6 +284,48 @@ fn open_ui_tab() {
     if let Err(error) = port_web::tabs::open_extension_page("ui.html") {
         log::error(&format!("background: cannot open the UI: {error}"));
     }
+}
+
+/// A message an extension page posted to this worker through the Service Worker API
+/// (`port_web::service_worker`): the offscreen document's `ToBackground::Donate` with its body as a
+/// `Blob` beside it. The reply, as `handle_message` gives it, goes to `reply_port`.
+#[wasm_bindgen]
+pub fn handle_posted_message(message: JsValue, reply_port: JsValue) -> Promise {
+    future_to_promise(async move {
+        let blob = port_web::take(&message, port_web::service_worker::BLOB_FIELD);
+        let reply = match (from_js::<ToBackground>(&message), blob.dyn_into::<web_sys::Blob>()) {
+            (Ok(ToBackground::Donate { session_id, donation }), Ok(blob)) => {
+                take_fresh_body(&session_id, &donation, blob);
+                handle(ToBackground::Donate { session_id, donation }).await
+            }
+            _ => Err(WebError("only a donation with its body as a Blob is posted to the service worker".into())),
+        };
+        let reply = reply.unwrap_or_else(|error| {
+            let failed = port_web::new_object();
+            port_web::set(&failed, "error", &JsValue::from_str(&error.0));
+            failed
+        });
+        if let Err(error) = port_web::call_path(&reply_port, &["postMessage"], &[reply]) {
+            log::error(&format!("background: the reply to a posted donation failed: {error}"));
+        }
+        Ok(JsValue::NULL)
+    })
+}
+
+/// Keeps a body the offscreen document handed over as a `Blob`: attempts send that `Blob` while
+/// it is written into Cache Storage, for retries after a restart.
+fn take_fresh_body(session_id: &str, donation: &StoredDonation, blob: web_sys::Blob) {
+    let entry_url = donation.body.entry_url(session_id, &donation.key);
+    FRESH_BODIES.with(|fresh| fresh.borrow_mut().insert(entry_url.clone(), blob.clone()));
+    let turn = BODY_QUEUE.with(port_web::lock::Queue::lock);
+    let (session_id, key, body) = (session_id.to_owned(), donation.key.clone(), donation.body.clone());
+    wasm_bindgen_futures::spawn_local(async move {
+        let _turn = turn.await;
+        if let Err(error) = donation_bodies::keep(&session_id, &key, &body, &blob).await {
+            log::error(&format!("background: donation {key} could not be kept on this device for retries: {error}"));
+        }
+        FRESH_BODIES.with(|fresh| fresh.borrow_mut().remove(&entry_url));
+    });
 }
 
 /// Whether a `chrome.runtime` message is for the background (`target: "background"`).
@@ -806,7 +855,12 @@ impl BodyToSend {
 
 async fn body_of(session_id: &str, key: &str, body: &DonationBody) -> Result<BodyToSend, WebError> {
     match body {
-        DonationBody::Stored { body } => Ok(BodyToSend::Blob(donation_bodies::blob(session_id, key, body).await?)),
+        DonationBody::Stored { body } => {
+            match FRESH_BODIES.with(|fresh| fresh.borrow().get(&body.entry_url(session_id, key)).cloned()) {
+                Some(blob) => Ok(BodyToSend::Blob(blob)),
+                None => Ok(BodyToSend::Blob(donation_bodies::blob(session_id, key, body).await?)),
+            }
+        }
         DonationBody::Inline { json_string } => Ok(BodyToSend::Text(json_string.clone())),
     }
 }
@@ -814,6 +868,7 @@ async fn body_of(session_id: &str, key: &str, body: &DonationBody) -> Result<Bod
 /// Removes a body the outbox or the bridge is done with; a failure only leaves it for the sweep at
 /// the next browser start.
 async fn remove_body(session_id: &str, key: &str, body: &DonationBody) {
+    let _turn = BODY_QUEUE.with(port_web::lock::Queue::lock).await;
     if let DonationBody::Stored { body } = body
         && let Err(error) = donation_bodies::remove(session_id, key, body).await
     {

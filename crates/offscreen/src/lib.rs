@@ -395,18 +395,24 @@ fn attach_files(message: &JsValue, files: Files, message_files: &JsValue, draft_
     }
 }
 
-/// Keeps the donation's body in Cache Storage, lets go of it, and hands the background the
-/// reference: the body itself never travels in a `chrome.runtime` message.
+/// Copies the donation's body out of the wasm memory into a `Blob`, lets go of the text, and
+/// hands the `Blob` to the background by the Service Worker API (by reference, never in a
+/// `chrome.runtime` message, which is capped at 64 MiB). The background sends it at once and
+/// writes it into Cache Storage meanwhile, for retries.
 async fn donate(session_id: String, donation: DonateCommand) -> DonateReply {
     let DonateCommand { key, json_string } = donation;
-    let kept = port_web::donation_bodies::keep(&session_id, &key, &json_string).await;
+    let new_body = port_web::donation_bodies::new_body(&json_string).await;
     drop(json_string);
-    let body = match kept {
-        Ok(body) => body,
+    let port_web::donation_bodies::NewBody { blob, body } = match new_body {
+        Ok(new_body) => new_body,
         Err(error) => return DonateReply::NotKept { error: error.0 },
     };
     let message = ToBackground::Donate { session_id, donation: StoredDonation { key, body } };
-    match send_to_background(&message).await {
+    let sent = match to_js(&message) {
+        Ok(value) => port_web::service_worker::post_with_blob(&value, &blob).await,
+        Err(error) => Err(error),
+    };
+    match sent {
         Ok(value) if value.is_null() || value.is_undefined() => DonateReply::Nothing,
         Ok(value) => match from_js::<DonateOutcome>(&value) {
             Ok(outcome) => DonateReply::Outcome(outcome),

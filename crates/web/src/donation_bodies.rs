@@ -31,9 +31,15 @@ fn hex(digest: &JsValue) -> String {
     Uint8Array::new(digest).to_vec().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// Keeps `json_string` as the body of donation `key` of session `session_id`; returns its size
-/// and digest, which name it.
-pub async fn keep(session_id: &str, key: &str, json_string: &str) -> Result<StoredBody, WebError> {
+/// A donation's body in a `Blob` of the browser's, with its size and digest.
+pub struct NewBody {
+    pub blob: Blob,
+    pub body: StoredBody,
+}
+
+/// Copies `json_string` out of the wasm memory into a `Blob` and computes its digest; the caller
+/// may let go of the text as soon as this returns.
+pub async fn new_body(json_string: &str) -> Result<NewBody, WebError> {
     let subtle: SubtleCrypto = global_field(&["crypto", "subtle"])?.unchecked_into();
     let options = BlobPropertyBag::new();
     options.set_type("application/json");
@@ -47,10 +53,15 @@ pub async fn keep(session_id: &str, key: &str, json_string: &str) -> Result<Stor
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &options);
     parts.set_length(0);
     drop(view);
-    let body = StoredBody { n_bytes: json_string.len() as u64, sha256: hex(&await_promise(digest?).await?) };
-    let response = Response::new_with_opt_blob_and_init(Some(&blob?), &ResponseInit::new())?;
+    let n_bytes = json_string.len() as u64;
+    Ok(NewBody { blob: blob?, body: StoredBody { n_bytes, sha256: hex(&await_promise(digest?).await?) } })
+}
+
+/// Keeps `blob` in Cache Storage as the body `body` of donation `key` of session `session_id`.
+pub async fn keep(session_id: &str, key: &str, body: &StoredBody, blob: &Blob) -> Result<(), WebError> {
+    let response = Response::new_with_opt_blob_and_init(Some(blob), &ResponseInit::new())?;
     await_promise(open().await?.put_with_str(&body.entry_url(session_id, key), &response)).await?;
-    Ok(body)
+    Ok(())
 }
 
 /// The body of donation `key` of session `session_id`, as a `Blob`; an error names what is missing.
