@@ -184,15 +184,18 @@ fn post_to_port(port: &JsValue, message: &ToHostPage) {
 
 /// Posts to the connected host page, if it pushed `study_id`; whether it did.
 fn post_to_host(study_id: &str, message: &ToHostPage) -> bool {
-    let port = HOST_PORT
-        .with(|cell| cell.borrow().as_ref().filter(|host| host.study_id == study_id).map(|host| host.port.clone()));
-    match port {
+    match host_port(study_id) {
         Some(port) => {
             post_to_port(&port, message);
             true
         }
         None => false,
     }
+}
+
+/// The port of the connected host page, if it pushed `study_id`.
+fn host_port(study_id: &str) -> Option<JsValue> {
+    HOST_PORT.with(|cell| cell.borrow().as_ref().filter(|host| host.study_id == study_id).map(|host| host.port.clone()))
 }
 
 /// The manifest's `externally_connectable.matches`: who may connect is a build setting, and a
@@ -879,23 +882,13 @@ async fn remove_body(session_id: &str, key: &str, body: &DonationBody) {
 /// Removes the kept bodies that no outbox record and no local donation refers to: what a browser
 /// that closed between keeping a body and enqueueing it left behind.
 async fn remove_unreferenced_bodies() -> Result<(), WebError> {
-    let mut referenced: Vec<String> = load_outbox()
-        .await?
+    let outbox = load_outbox().await?;
+    let local = load_local_donations().await?;
+    let referenced: Vec<String> = outbox
         .iter()
-        .filter_map(|record| match &record.body {
-            DonationBody::Stored { body } => Some(body.entry_url(&record.session_id, &record.key)),
-            DonationBody::Inline { .. } => None,
-        })
+        .filter_map(|record| record.body.entry_url(&record.session_id, &record.key))
+        .chain(local.iter().filter_map(|donation| donation.body.entry_url(&donation.session_id, &donation.key)))
         .collect();
-    for (storage_key, value) in storage::get_prefixed(Area::Local, LOCAL_DONATION_PREFIX).await? {
-        if let (
-            Ok(StoredLocalDonation { key, body: DonationBody::Stored { body }, session_id, .. }),
-            Some((parsed, _)),
-        ) = (serde_json::from_value(value), extension::parse_local_donation_storage_key(&storage_key))
-        {
-            referenced.push(body.entry_url(&session_id.unwrap_or(parsed), &key));
-        }
-    }
     for url in donation_bodies::entry_urls().await? {
         if !referenced.contains(&url) {
             donation_bodies::remove_url(&url).await?;
@@ -908,10 +901,6 @@ async fn remove_unreferenced_bodies() -> Result<(), WebError> {
 /// fits one port message, else as `CommandSystemDonatePart`s ([`host_page_parts`]), each decoded
 /// from its slice of the body as it is sent. An error when no host page of the study is connected.
 async fn post_donation_to_host(study_id: &str, key: &str, body: BodyToSend) -> Result<(), WebError> {
-    let connected = || {
-        HOST_PORT
-            .with(|cell| cell.borrow().as_ref().filter(|host| host.study_id == study_id).map(|host| host.port.clone()))
-    };
     let not_connected = || WebError("no host page is connected".into());
     let blob = match body {
         BodyToSend::Text(json_string) => {
@@ -920,7 +909,7 @@ async fn post_donation_to_host(study_id: &str, key: &str, body: BodyToSend) -> R
         }
         BodyToSend::Blob(blob) => blob,
     };
-    let port = connected().ok_or_else(not_connected)?;
+    let port = host_port(study_id).ok_or_else(not_connected)?;
     let n_bytes = blob.size() as u64;
     let parts = host_page_parts(n_bytes);
     let decoder = donation_bodies::utf8_decoder()?;
@@ -936,7 +925,7 @@ async fn post_donation_to_host(study_id: &str, key: &str, body: BodyToSend) -> R
             to_js(&ToHostPage::DonatePart(part))?
         };
         port_web::set(&message, if n_parts == 1 { "json_string" } else { "text" }, &text);
-        if connected().as_ref() != Some(&port) {
+        if host_port(study_id).as_ref() != Some(&port) {
             // A new port replaced this one mid-way; its live-init sends every pending donation again.
             return Ok(());
         }
@@ -1032,8 +1021,14 @@ async fn donate_outcome(session_id: &str, donation: &StoredDonation) -> Result<D
 
 /// The local bridge's donations, newest first ([`extension::local_donation_list`]).
 async fn list_local_donations() -> Result<LocalDonationList, WebError> {
+    Ok(extension::local_donation_list(load_local_donations().await?))
+}
+
+/// The local bridge's donations as stored, each with its session (from the storage key for
+/// records that do not name it).
+async fn load_local_donations() -> Result<Vec<LocalDonation>, WebError> {
     let items = storage::get_prefixed(Area::Local, LOCAL_DONATION_PREFIX).await?;
-    let donations = items
+    Ok(items
         .into_iter()
         .filter_map(|(storage_key, value)| {
             let stored: StoredLocalDonation = serde_json::from_value(value).ok()?;
@@ -1043,8 +1038,7 @@ async fn list_local_donations() -> Result<LocalDonationList, WebError> {
             };
             Some(LocalDonation { session_id, key: stored.key, body: stored.body, stored_at_ms: stored.stored_at_ms })
         })
-        .collect();
-    Ok(extension::local_donation_list(donations))
+        .collect())
 }
 
 /// The bridge in use: the stored record, else the `dev-bridge.json` that `port run` writes into

@@ -53,11 +53,11 @@ pub enum DonationBody {
 }
 
 impl DonationBody {
-    /// The body's length in bytes.
-    pub fn n_bytes(&self) -> u64 {
+    /// The Cache Storage key of a body kept there ([`StoredBody::entry_url`]); `None` inline.
+    pub fn entry_url(&self, session_id: &str, key: &str) -> Option<String> {
         match self {
-            DonationBody::Stored { body } => body.n_bytes,
-            DonationBody::Inline { json_string } => json_string.len() as u64,
+            DonationBody::Stored { body } => Some(body.entry_url(session_id, key)),
+            DonationBody::Inline { .. } => None,
         }
     }
 }
@@ -92,7 +92,9 @@ mod tests {
         let stored: DonationBody = serde_json::from_str(r#"{"body":{"n_bytes":3,"sha256":"ab"}}"#).unwrap();
         assert_eq!(stored, DonationBody::Stored { body: StoredBody { n_bytes: 3, sha256: "ab".into() } });
         let inline: DonationBody = serde_json::from_str(r#"{"json_string":"[1]"}"#).unwrap();
-        assert_eq!(inline.n_bytes(), 3);
+        assert_eq!(inline, DonationBody::Inline { json_string: "[1]".into() });
+        assert_eq!(inline.entry_url("1", "k"), None);
+        assert_eq!(stored.entry_url("1", "k").as_deref(), Some("https://donation-body.invalid/1/k/ab"));
         assert_eq!(serde_json::to_string(&stored).unwrap(), r#"{"body":{"n_bytes":3,"sha256":"ab"}}"#);
     }
 
