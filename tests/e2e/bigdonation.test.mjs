@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  UI_URL, addStudyLink, launch, openUi, recordStates, sendOnReview, sleep, startDevHost, startStaticServer, studyConfig,
-  tempDir, waitForState,
+  UI_URL, launch, recordStates, sendOnReview, sleep, startDevHost, startLinkedStudy, startStaticServer, studyConfig, tempDir,
+  waitForState,
 } from './support.mjs';
 
 const BIG_BYTES = Number(process.env.PORT_BIG_BYTES ?? 200 * 1000 * 1000);
@@ -89,15 +89,9 @@ test('big donations: 200 MB reach an http host intact, exactly once, through the
   const server = await startStaticServer();
   const browser = await launch();
   try {
-    server.routes['/big.json'] = {
-      body: JSON.stringify(studyConfig({
-        id: 'big-http', script: { source: bigScript(BIG_BYTES) }, donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 60,
-      })),
-    };
-    const { page, errors } = await openUi(browser.context);
-    await addStudyLink(page, `${server.url}/big.json`);
-    await page.getByText('The study big-http was added.').waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+    const { page, errors } = await startLinkedStudy(browser, server, studyConfig({
+      id: 'big-http', script: { source: bigScript(BIG_BYTES) }, donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 60,
+    }));
     await sendOnReview(page, /Name of the data: \d+-big/, { timeout: BUILD_TIMEOUT_MS });
     const summary = await donatedSummary(page);
     assert.ok(summary.bytes >= BIG_BYTES * 0.99, summary.text);
@@ -148,15 +142,9 @@ test('big donations: a host that refuses a donation as too big (413) tells the s
   const server = await startStaticServer();
   const browser = await launch();
   try {
-    server.routes['/too-big.json'] = {
-      body: JSON.stringify(studyConfig({
-        id: 'too-big', script: { source: bigScript(3_000_000) }, donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 30,
-      })),
-    };
-    const { page } = await openUi(browser.context);
-    await addStudyLink(page, `${server.url}/too-big.json`);
-    await page.getByText('The study too-big was added.').waitFor({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+    const { page } = await startLinkedStudy(browser, server, studyConfig({
+      id: 'too-big', script: { source: bigScript(3_000_000) }, donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 30,
+    }));
     await sendOnReview(page, /Name of the data: \d+-big/);
     const summary = await donatedSummary(page);
     assert.equal(summary.success, 'False', summary.text);

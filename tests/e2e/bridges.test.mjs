@@ -16,8 +16,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  EXTENSION_ID, UI_URL, addStudyLink, demoDonateAndFinish, demoToConsent, generateDdp, launch, openUi, recordStates, repo,
-  sendOnReview, sleep, startDevHost, startStaticServer, studyConfig, tempDir, waitForState,
+  EXTENSION_ID, UI_URL, demoDonateAndFinish, demoToConsent, generateDdp, launch, recordStates, repo,
+  sendOnReview, sleep, startDevHost, startLinkedStudy, startStaticServer, studyConfig, tempDir, waitForState,
 } from './support.mjs';
 
 
@@ -150,13 +150,8 @@ test('bridges: a page from an origin not allowed cannot reach the extension', { 
 /// A study (the tiny one-donation script) with `donate.mode` http to `host`, added by link, started,
 /// and its donation sent from the review page.
 async function startHttpStudy(browser, host, server, fields = {}) {
-  server.routes['/http.json'] = {
-    body: JSON.stringify(studyConfig({ id: 'http-tiny', donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 2, ...fields })),
-  };
-  const { page, errors } = await openUi(browser.context);
-  await addStudyLink(page, `${server.url}/http.json`);
-  await page.getByText('The study http-tiny was added.').waitFor({ timeout: 30_000 });
-  await page.getByRole('button', { name: 'Start the study Tiny study' }).click();
+  const config = studyConfig({ id: 'http-tiny', donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 2, ...fields });
+  const { page, errors } = await startLinkedStudy(browser, server, config);
   await sendOnReview(page, /Name of the data: \d+-tiny/);
   return { page, errors };
 }

@@ -388,3 +388,15 @@ export async function keepDonationBody(page, sessionId, key, text) {
     return { n_bytes: bytes.length, sha256 };
   }, { sessionId, key, text });
 }
+
+/// Serves `config` on `server` as `/<id>.json`, adds it as a study link in a new UI tab and starts
+/// it there; returns the tab and its errors.
+export async function startLinkedStudy(browser, server, config) {
+  server.routes[`/${config.id}.json`] = { body: JSON.stringify(config) };
+  const { page, errors } = await openUi(browser.context);
+  await addStudyLink(page, `${server.url}/${config.id}.json`);
+  await page.getByText(`The study ${config.id} was added.`).waitFor({ timeout: 30_000 });
+  const title = config.title.translations?.en ?? config.title;
+  await page.getByRole('button', { name: `Start the study ${title}` }).click();
+  return { page, errors };
+}
