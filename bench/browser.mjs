@@ -1,4 +1,5 @@
-// Browser benchmark of the built extension (dist/extension) in headless Chromium. It PRINTS figures
+// Browser benchmark of the optimised build (`port build --optimised` → dist/optimised/extension: the
+// release build's wasm, with the local dev host admitted) in headless Chromium. It PRINTS figures
 // and asserts nothing: exit 0 unless it cannot run at all (no build, no browser).
 //
 //   node bench/browser.mjs
@@ -10,7 +11,7 @@
 //      with the boot steps read from the `port-session` states; meanwhile the maker makes the snapshot;
 //   3. the warm reopen: a second `ui.html` while the session waits on its page → that page's heading;
 //   4. a later boot: the browser restarted on the same profile, so the session boots from the snapshot;
-//   4b. (development builds, which admit a host page on 127.0.0.1) the same two boots the way a
+//   4b. (builds that admit a host page on 127.0.0.1: optimised and development) the same two boots the way a
 //      participant meets them: `port host --study` serves a host page that pushes the demo's config
 //      (live-init, its script inline), and the time runs to the first heading in the UI tab it opens;
 //   5. (last run only) 1 000 `CommandSystemLog` round trips between two pages, with
@@ -19,8 +20,7 @@
 //      through the slice reader (`bench/fixtures/archive_study.py`), against native CPython's zipfile;
 //   7. (last run only) P4: a consent form with a 50 010-row table (`bench/fixtures/table_study.py`):
 //      its first rows drawn, a search keystroke, deleting every row found and its undo, and that the
-//      donation carries the right rows. The UI's wasm is a debug build unless PORT_BENCH_EXTENSION
-//      names a release build (`port build --release` → dist/release/extension).
+//      donation carries the right rows.
 //   8. (last run only) P5: a 200 MB donation (`bench/fixtures/donation_study.py`) to an http host
 //      through the outbox, from the participant's "Send" on the review page to the host's last
 //      byte, against a plain `fetch` POST of the same bytes from an extension page to the same host.
@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sourceExtension = process.env.PORT_BENCH_EXTENSION ?? path.join(repo, 'dist', 'extension');
+const sourceExtension = process.env.PORT_BENCH_EXTENSION ?? path.join(repo, 'dist', 'optimised', 'extension');
 const EXTENSION_ID = 'majacjgmojmpgjbcioomhloafcikglkl'; // fixed by the manifest `key`
 const ORIGIN = `chrome-extension://${EXTENSION_ID}`;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -147,7 +147,7 @@ async function launchBrowser(extension, profile) {
 async function main() {
   if (!existsSync(path.join(sourceExtension, 'manifest.json'))) {
     console.error(`no build at ${sourceExtension}; build it first:\n` +
-      "  export PYO3_PYTHON=$(python3 -c 'import sys;print(sys.executable)'); cargo run --quiet --bin port -- build");
+      "  export PYO3_PYTHON=$(python3 -c 'import sys;print(sys.executable)'); cargo run --quiet --bin port -- build --optimised");
     process.exit(1);
   }
   const work = mkdtempSync(path.join(tmpdir(), 'port-bench-'));
@@ -217,7 +217,7 @@ async function main() {
         await step(`host-page boot ${run} (after a restart)`, () => hostPageBoot(context, work, 'host page, later boot (after a restart)'));
         await close(context);
       } else if (run === 1) {
-        console.log('  host-page boots: skipped, this build admits no host page on 127.0.0.1 (a release build)');
+        console.log('  host-page boots: skipped, this build admits no host page on 127.0.0.1 (a release build; measure `port build --optimised`)');
       }
       if (run === RUNS) {
         // The log study in the same copy: replace the demo, restart the session.

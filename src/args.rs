@@ -77,14 +77,31 @@ pub struct BuildArgs {
     ///
     /// Release builds admit no local dev host: only the origins `manifest.json` and
     /// `--host-page-origin` list may push studies.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "optimised")]
     pub release: bool,
+    /// Optimise the wasm as a release build does, but keep admitting the local dev host, into
+    /// `dist/optimised/`.
+    ///
+    /// For benchmarks: a host page's boot and a donation to a loopback host are then timed in the
+    /// code participants run. Never publish it.
+    #[arg(long)]
+    pub optimised: bool,
     /// A host platform whose pages may push studies, as `https://host/*`; repeatable.
     ///
     /// Added to `externally_connectable` in `manifest.json`. Development builds also admit
     /// 127.0.0.1 and localhost.
     #[arg(long = "host-page-origin", value_name = "ORIGIN")]
     pub host_page_origins: Vec<String>,
+}
+
+impl BuildArgs {
+    pub fn kind(&self) -> port_builder::BuildKind {
+        match (self.release, self.optimised) {
+            (true, _) => port_builder::BuildKind::Release,
+            (false, true) => port_builder::BuildKind::Optimised,
+            (false, false) => port_builder::BuildKind::Development,
+        }
+    }
 }
 
 /// `port run`, as typed.
@@ -389,6 +406,14 @@ mod tests {
         let cli = Cli::try_parse_from(["port", "build", "--release"]).unwrap();
         let TopCommand::Build(build) = cli.command else { panic!("not build") };
         assert!(build.release);
+    }
+
+    #[test]
+    fn build_is_release_or_optimised_not_both() {
+        let cli = Cli::try_parse_from(["port", "build", "--optimised"]).unwrap();
+        let TopCommand::Build(build) = cli.command else { panic!("not build") };
+        assert!(build.optimised && !build.release);
+        assert!(Cli::try_parse_from(["port", "build", "--optimised", "--release"]).is_err());
     }
 
     #[test]

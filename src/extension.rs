@@ -10,6 +10,7 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use crate::dev_host::DevHost;
+use port_builder::BuildKind;
 
 /// The file in the unpacked extension that points the background's bridge at a dev host. Builds
 /// hold `null` (donations stay local); only `port run` fills it in.
@@ -25,20 +26,25 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// Development builds go to `dist/extension`, release builds to `dist/release/`, so that switching
-/// between them never rebuilds the other. `log`: write the build's progress there, not to stderr.
+/// Development builds go to `dist/extension`, optimised builds to `dist/optimised/`, release builds
+/// to `dist/release/`, so that switching between them never rebuilds another. `log`: write the
+/// build's progress there, not to stderr.
 pub fn build(
-    release: bool,
+    kind: BuildKind,
     host_page_origins: Vec<String>,
     log: Option<PathBuf>,
 ) -> anyhow::Result<port_builder::BuildReport> {
     let repo_root = repo_root();
-    let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
+    let out_dir = repo_root.join(match kind {
+        BuildKind::Development => "dist",
+        BuildKind::Optimised => "dist/optimised",
+        BuildKind::Release => "dist/release",
+    });
     let failure = match &log {
         Some(log) => format!("building the extension failed; its log is {}", log.display()),
         None => "building the extension failed".to_owned(),
     };
-    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins, log };
+    let options = port_builder::BuildOptions { kind, out_dir, repo_root, host_page_origins, log };
     let report = port_builder::build(options).context(failure)?;
     eprintln!("extension: {}", report.extension_dir.display());
     if let Some(zip) = &report.zip {
@@ -56,7 +62,7 @@ pub fn run(host_port: u16, donation_dir: Option<PathBuf>, browser: Option<PathBu
     std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
     let build_log = logs.join("build.log");
     eprintln!("building the extension (log: {})", build_log.display());
-    let report = build(false, Vec::new(), Some(build_log))?;
+    let report = build(BuildKind::Development, Vec::new(), Some(build_log))?;
     let donation_dir = donation_dir.unwrap_or_else(|| repo_root.join(".cache/dev-host/donations"));
     let host = DevHost::bind(host_port, &donation_dir, crate::dev_host::HostBehaviour::default())?;
     let bridge = serde_json::json!({"kind": "dev-host", "url": host.url()});

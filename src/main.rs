@@ -52,7 +52,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         TopCommand::Build(build_args) => {
-            extension::build(build_args.release, build_args.host_page_origins, None)?;
+            extension::build(build_args.kind(), build_args.host_page_origins, None)?;
             Ok(ExitCode::SUCCESS)
         }
         TopCommand::Run(run_args) => {

@@ -3,9 +3,13 @@
 fn main() -> std::process::ExitCode {
     let repo_root =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("the repository");
-    let release = std::env::args().any(|argument| argument == "--release");
-    let out_dir = repo_root.join(if release { "dist/release" } else { "dist" });
-    let options = port_builder::BuildOptions { release, out_dir, repo_root, host_page_origins: Vec::new(), log: None };
+    let kind = if std::env::args().any(|argument| argument == "--release") {
+        port_builder::BuildKind::Release
+    } else {
+        port_builder::BuildKind::Development
+    };
+    let out_dir = repo_root.join(if kind == port_builder::BuildKind::Release { "dist/release" } else { "dist" });
+    let options = port_builder::BuildOptions { kind, out_dir, repo_root, host_page_origins: Vec::new(), log: None };
     match port_builder::build(options) {
         Ok(report) => {
             println!("{}", report.extension_dir.display());

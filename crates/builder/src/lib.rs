@@ -1,10 +1,11 @@
-//! Builds the browser extension into `<out_dir>/extension` (and, with `release`, a Web Store zip).
+//! Builds the browser extension into `<out_dir>/extension` (and, for [`BuildKind::Release`], a Web
+//! Store zip).
 //!
 //! Steps, each printed as it runs, each skipped when its output is up to date:
 //! 1. `wasm`: `cargo build --target wasm32-unknown-unknown` of the wasm crates, in `target/wasm`
 //!    (cargo itself decides what is stale).
 //! 2. `bindgen`: wasm-bindgen (`--target web`) as a library, pinned to the version the crates use,
-//!    into `extension/wasm/`; with `release`, then npm binaryen's `wasm-opt -Oz`. Debian's wasm-opt
+//!    into `extension/wasm/`; when the kind optimises, then npm binaryen's `wasm-opt -Oz`. Debian's wasm-opt
 //!    (v108) produces broken wasm, so only `node_modules/.bin/wasm-opt` is used.
 //! 3. `npm`: `npm ci` when `node_modules` lacks the pinned Pyodide.
 //! 4. `pyodide`: the runtime files from npm `pyodide`, plus micropip from PyPI (`pip download`,
@@ -30,8 +31,8 @@ const WASM_CRATES: &[(&str, &str)] = &[
     ("port-worker", "crates/worker"),
     ("port-ui", "crates/ui"),
 ];
-/// Origins of the local dev host (`port host`). Development builds admit them as host pages and
-/// as HTTP targets; release builds never do, so a published extension only talks to the hosts
+/// Origins of the local dev host (`port host`). Development and optimised builds admit them as host
+/// pages and as HTTP targets; release builds never do, so a published extension only talks to the hosts
 /// `manifest.json` lists.
 const DEV_ORIGINS: &[&str] = &["http://127.0.0.1/*", "http://localhost/*"];
 
@@ -112,10 +113,32 @@ const PYODIDE_FILES: &[&str] =
 /// extension's modules (platform-notes: the sandbox spike).
 const CLASSIC_SCRIPT_CRATES: &[&str] = &["port-worker"];
 
+/// Which extension a build makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildKind {
+    /// Debug wasm, the local dev host admitted: what `port run` and the browser tests load.
+    Development,
+    /// The release build's optimised wasm with the local dev host still admitted, and no zip: what
+    /// benchmarks measure, so that a host page's boot and a donation to a loopback host are timed
+    /// in the code participants run.
+    Optimised,
+    /// Optimised wasm (`cargo --release`, `wasm-opt -Oz`), no dev host, and a Web Store zip.
+    Release,
+}
+
+impl BuildKind {
+    fn optimises(self) -> bool {
+        self != BuildKind::Development
+    }
+
+    fn admits_dev_origins(self) -> bool {
+        self != BuildKind::Release
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
-    /// Optimised wasm (`cargo --release`, `wasm-opt -Oz`) and a Web Store zip.
-    pub release: bool,
+    pub kind: BuildKind,
     /// Where `extension/` (and the zip) go, usually `<repo>/dist`.
     pub out_dir: PathBuf,
     /// The repository: `Cargo.toml`, `manifest.json`, `extension/`, `studies/`, `package.json`.
@@ -132,7 +155,7 @@ pub struct BuildOptions {
 pub struct BuildReport {
     /// The unpacked extension, loadable with `--load-extension`.
     pub extension_dir: PathBuf,
-    /// The Web Store zip, with `release`.
+    /// The Web Store zip, for [`BuildKind::Release`].
     pub zip: Option<PathBuf>,
     /// Files written (not counting cargo's own output); 0 when everything was up to date.
     pub n_files_written: usize,
@@ -170,7 +193,7 @@ pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
         host_page_origins: options.host_page_origins.clone(),
         repo: options.repo_root.clone(),
         extension: options.out_dir.join("extension"),
-        release: options.release,
+        kind: options.kind,
         n_files_written: 0,
     };
     std::fs::create_dir_all(&builder.extension).map_err(io_error("creating the output folder"))?;
@@ -180,7 +203,7 @@ pub fn build(options: BuildOptions) -> Result<BuildReport, BuildError> {
     builder.pyodide()?;
     builder.runtime()?;
     builder.static_files()?;
-    let zip = if options.release { Some(builder.zip(&options.out_dir)?) } else { None };
+    let zip = if options.kind == BuildKind::Release { Some(builder.zip(&options.out_dir)?) } else { None };
     builder.step("done", &format!("{} ({} files written)", builder.extension.display(), builder.n_files_written));
     Ok(BuildReport { extension_dir: builder.extension, zip, n_files_written: builder.n_files_written })
 }
@@ -191,7 +214,7 @@ struct Builder {
     host_page_origins: Vec<String>,
     repo: PathBuf,
     extension: PathBuf,
-    release: bool,
+    kind: BuildKind,
     n_files_written: usize,
 }
 
@@ -235,7 +258,7 @@ impl Builder {
         self.step("wasm", &format!("cargo build --target wasm32-unknown-unknown ({})", crates.join(", ")));
         let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         command.current_dir(&self.repo).arg("build").arg("--target").arg("wasm32-unknown-unknown");
-        if self.release {
+        if self.kind.optimises() {
             command.arg("--release");
         }
         for name in &crates {
@@ -246,7 +269,7 @@ impl Builder {
     }
 
     fn bindgen(&mut self) -> Result<(), BuildError> {
-        let profile = if self.release { "release" } else { "debug" };
+        let profile = if self.kind.optimises() { "release" } else { "debug" };
         let out_dir = self.extension.join("wasm");
         for name in self.wasm_crates() {
             let stem = name.replace('-', "_");
@@ -273,7 +296,7 @@ impl Builder {
             bindgen
                 .generate(&out_dir)
                 .map_err(|error| BuildError::Bindgen { crate_name: stem.clone(), detail: format!("{error:#}") })?;
-            if self.release {
+            if self.kind.optimises() {
                 self.wasm_opt(&output)?;
             }
             std::fs::write(&stamp, &stamp_text).map_err(io_error("writing a stamp"))?;
@@ -404,7 +427,7 @@ impl Builder {
         let mut manifest: serde_json::Value = serde_json::from_str(&manifest_text)
             .map_err(|error| BuildError::Invalid(format!("manifest.json: {error}")))?;
         manifest["version"] = serde_json::Value::String(VERSION.into());
-        admit_dev_origins(&mut manifest, !self.release);
+        admit_dev_origins(&mut manifest, self.kind.admits_dev_origins());
         add_host_page_origins(&mut manifest, &self.host_page_origins);
         let manifest_text = serde_json::to_string_pretty(&manifest).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("manifest.json"), manifest_text.as_bytes())?;
