@@ -632,6 +632,13 @@ mod tests {
     }
 
     #[test]
+    fn only_release_builds_refuse_the_dev_host_and_only_development_builds_are_unoptimised() {
+        let kinds = [BuildKind::Development, BuildKind::Optimised, BuildKind::Release];
+        assert_eq!(kinds.map(BuildKind::admits_dev_origins), [true, true, false]);
+        assert_eq!(kinds.map(BuildKind::optimises), [false, true, true]);
+    }
+
+    #[test]
     fn release_builds_drop_the_dev_host_and_empty_lists() {
         let mut manifest = serde_json::json!({
             "externally_connectable": {"matches": ["http://127.0.0.1/*", "http://localhost/*"]},
