@@ -3,7 +3,7 @@
 // The built `ui.html` and its wasm are served from dist/extension on a made-up http origin, so the
 // page's BroadcastChannel is private to this test: the real background would start a real session
 // on `attach`. The fake session is a second BroadcastChannel in the same page. Outside the extension
-// `chrome.*` is absent, so the UI reads its strings from the fetched `_locales` catalogs.
+// `chrome.*` is absent, so the UI's strings come from the `_locales` catalogs compiled into its wasm.
 //
 // Build first (`cargo run -p port-builder --example build`), then `node --test tests/e2e/ui.test.mjs`.
 import { test, before, after } from 'node:test';

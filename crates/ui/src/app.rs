@@ -48,7 +48,10 @@ pub fn start() -> Result<(), JsValue> {
         locale: logic::initial_locale(browser_language.as_deref()).to_owned(),
         browser_language,
         local_donations: Vec::new(),
-        catalogs: HashMap::new(),
+        catalogs: logic::UI_CATALOGS
+            .iter()
+            .map(|(locale, source)| ((*locale).to_owned(), logic::parse_catalog(source)))
+            .collect(),
         answered: None,
         page_state: PageState::default(),
         is_popup: is_popup(),
@@ -81,11 +84,10 @@ pub fn start() -> Result<(), JsValue> {
     // The channel lives as long as the page, and so does its listener.
     on_message.forget();
 
-    for locale in logic::UI_LOCALES {
-        load_catalog(&app, locale);
-    }
-    render_all(&app);
+    // Asked before anything is drawn: a view that opens while a session runs shows its page as
+    // soon as the answer comes (the warm reopen).
     post(&app, &ViewMessage::Attach, None);
+    render_all(&app);
     // The channel does not wake a stopped service worker; a runtime message does, and it starts a
     // fresh session when the last one ended.
     let _ = send_to_background(&ToBackground::EnsureSession);
@@ -150,8 +152,6 @@ struct PageKey {
     enabled: bool,
     busy: bool,
     locale: String,
-    /// The catalogs loaded so far: the page's UI strings change when its locale's catalog arrives.
-    n_catalogs: usize,
 }
 
 impl PartialEq for PageKey {
@@ -161,7 +161,6 @@ impl PartialEq for PageKey {
             && self.enabled == other.enabled
             && self.busy == other.busy
             && self.locale == other.locale
-            && self.n_catalogs == other.n_catalogs
     }
 }
 
@@ -189,7 +188,7 @@ pub struct TableState {
 }
 
 impl App {
-    /// The UI's own string `key` in the current locale: from the fetched `_locales` catalog, else
+    /// The UI's own string `key` in the current locale: from its compiled `_locales` catalog, else
     /// from `chrome.i18n` (the browser's locale), else the key itself.
     pub fn t(&self, key: &str) -> String {
         self.tf(key, &[])
@@ -957,14 +956,7 @@ fn mount_page(
     enabled: bool,
     busy: bool,
 ) -> (Element, Option<web_sys::HtmlElement>) {
-    let key = PageKey {
-        page_seq,
-        page: Rc::clone(&page),
-        enabled,
-        busy,
-        locale: state.locale.clone(),
-        n_catalogs: state.catalogs.len(),
-    };
+    let key = PageKey { page_seq, page: Rc::clone(&page), enabled, busy, locale: state.locale.clone() };
     if let Some(mounted) = state.mounted_page.borrow().as_ref().filter(|mounted| mounted.key == key) {
         return (mounted.element.clone(), mounted.focus.clone());
     }
@@ -1008,36 +1000,6 @@ fn send_to_background(message: &ToBackground) -> JsValue {
     port_web::chrome()
         .and_then(|chrome| port_web::call_path(&chrome, &["runtime", "sendMessage"], &[value]))
         .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Fetches `_locales/<locale>/messages.json`, so the locale switch can change the UI's own strings
-/// at run time (`chrome.i18n` only knows the browser's locale).
-fn load_catalog(app: &Rc<RefCell<App>>, locale: &'static str) {
-    let Some(window) = web_sys::window() else { return };
-    let app = Rc::clone(app);
-    let on_text: JsValue = Closure::once_into_js(move |text: JsValue| {
-        let Some(text) = text.as_string() else { return };
-        let catalog = logic::parse_catalog(&text);
-        if catalog.is_empty() {
-            return;
-        }
-        let is_current = logic::ui_locale(&app.borrow().locale) == locale;
-        app.borrow_mut().catalogs.insert(locale.to_owned(), catalog);
-        if is_current {
-            render_all(&app);
-        }
-    });
-    let on_response: JsValue = Closure::once_into_js(move |response: JsValue| -> JsValue {
-        let text = Reflect::get(&response, &JsValue::from_str("text"))
-            .ok()
-            .and_then(|text| text.dyn_into::<Function>().ok())
-            .and_then(|text| text.call0(&response).ok());
-        text.unwrap_or(JsValue::UNDEFINED)
-    });
-    let on_error: JsValue = Closure::once_into_js(|_: JsValue| {});
-    let fetched: JsValue = window.fetch_with_str(&format!("_locales/{locale}/messages.json")).into();
-    let text = promise_then(&fetched, &on_response, None);
-    promise_then(&text, &on_text, Some(&on_error));
 }
 
 /// `promise.then(on_fulfilled, on_rejected)` through the untyped JS method, so a callback may

@@ -18,6 +18,14 @@ pub const PAGE_SIZES: [usize; 3] = [10, 25, 50];
 /// The locales the UI offers in its locale switch.
 pub const UI_LOCALES: [&str; 2] = ["en", "nl"];
 
+/// The `_locales` catalog of each of [`UI_LOCALES`], compiled in: a view that opens has its strings,
+/// in the session's locale, for its first paint, instead of fetching them (`chrome.i18n` knows only
+/// the browser's locale) and drawing the page again when they arrive.
+pub const UI_CATALOGS: [(&str, &str); 2] = [
+    ("en", include_str!("../../../extension/_locales/en/messages.json")),
+    ("nl", include_str!("../../../extension/_locales/nl/messages.json")),
+];
+
 /// Whether any cell of `row` contains `query`, ignoring case. An empty query matches every row.
 pub fn row_matches(row: &[String], query: &str) -> bool {
     let query = query.trim().to_lowercase();
@@ -451,6 +459,22 @@ mod tests {
         assert_eq!(catalog.get("apptitle").map(String::as_str), Some("Port"));
         assert_eq!(catalog.len(), 1);
         assert!(parse_catalog("not json").is_empty());
+    }
+
+    #[test]
+    fn every_ui_locale_has_a_compiled_catalog_with_the_same_ui_keys() {
+        let ui_keys = |source: &str| {
+            let mut keys: Vec<String> =
+                parse_catalog(source).into_keys().filter(|key| key.starts_with("ui_")).collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(UI_CATALOGS.map(|(locale, _)| locale), UI_LOCALES);
+        let english = ui_keys(UI_CATALOGS[0].1);
+        assert!(english.len() > 50, "the English catalog has {} UI strings", english.len());
+        for (locale, source) in UI_CATALOGS {
+            assert_eq!(ui_keys(source), english, "{locale} has other UI strings than en");
+        }
     }
 
     #[test]
