@@ -27,7 +27,7 @@
 // Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (default
 // 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3), BENCH_KEEP=1 keeps the
 // temporary directory, BENCH_ONLY=P5 measures P5 alone.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -599,6 +599,7 @@ async function bigDonation(context, observer) {
       await resetSession(context, observer);
       const page = await context.newPage();
       await page.goto(`${ORIGIN}/ui.html`);
+      const memory = sampleRendererMemory();
       await page.evaluate(() => chrome.runtime.sendMessage({ target: 'background', type: 'start-study', study_id: 'bench-big' }));
       const send = page.getByRole('button', { name: 'Send', exact: true });
       await send.waitFor({ timeout: WAIT_MS * 2 });
@@ -607,6 +608,8 @@ async function bigDonation(context, observer) {
       await send.click();
       const arrived = await poll(async () => sink.received.slice(before).find((entry) => entry.path === '/donate'), (entry) => entry, 'the donation at the host', WAIT_MS * 2);
       record('P5 donation: Send → host has the last byte (200 MB, outbox)', arrived.at - clicked, `${arrived.n_bytes} bytes`);
+      record('P5 memory: the largest renderer process at its peak, study start → host has the last byte (MiB, not ms)', memory.stop(),
+        'the study itself holds its 200 MB text and builds it from 200 MB of pieces');
       await page.getByRole('heading', { name: 'Bench: donated' }).waitFor({ timeout: WAIT_MS });
       const plain = await page.evaluate(async ({ url, n_bytes }) => {
         const blob = new Blob([new Uint8Array(n_bytes).fill(0x61)], { type: 'application/json' });
@@ -622,6 +625,25 @@ async function bigDonation(context, observer) {
   } finally {
     await sink.close();
   }
+}
+
+/// Samples the resident memory of every Chromium renderer process (Linux `/proc`) until `stop()`,
+/// which returns the largest one's peak in MiB. The sandbox page and its worker (Pyodide) share one.
+function sampleRendererMemory() {
+  let peakKiB = 0;
+  const sample = () => {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+        const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (rss) peakKiB = Math.max(peakKiB, Number(rss[1]));
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+  };
+  const timer = setInterval(sample, 100);
+  return { stop: () => { clearInterval(timer); sample(); return peakKiB / 1024; } };
 }
 
 function printTable(seconds) {
@@ -666,6 +688,8 @@ function printTable(seconds) {
   const p5 = medianOf('P5 donation: Send → host has the last byte (200 MB, outbox)');
   const p5Plain = medianOf('P5 floor: a plain fetch POST of the same bytes → host has the last byte');
   console.log(`P5: ${p5.toFixed(0)} ms = ${(p5 / p5Plain).toFixed(2)} × a plain POST (${p5Plain.toFixed(0)} ms); target ≤ 2 ×`);
+  const p5Memory = medianOf('P5 memory: the largest renderer process at its peak, study start → host has the last byte (MiB, not ms)');
+  console.log(`P5 memory: the largest renderer peaked at ${p5Memory.toFixed(0)} MiB for a 200 MB donation`);
   console.log(`\n(${seconds.toFixed(0)} s in all; medians of ${RUNS} runs; figures vary with machine load)`);
 }
 

@@ -13,14 +13,21 @@ import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  UI_URL, launch, recordStates, sendOnReview, sleep, startDevHost, startLinkedStudy, startStaticServer, studyConfig, tempDir,
-  waitForState,
+  UI_URL, launch, recordStates, sampleRendererMemory, sendOnReview, sleep, startDevHost, startLinkedStudy, startStaticServer,
+  studyConfig, tempDir, waitForState,
 } from './support.mjs';
 
 const BIG_BYTES = Number(process.env.PORT_BIG_BYTES ?? 200 * 1000 * 1000);
 /// Making 200 MB of JSON in Pyodide and carrying it to the review page takes up to a minute on a
 /// loaded 2-core machine; the test waits for it, and bench/browser.mjs times what follows.
 const BUILD_TIMEOUT_MS = 240_000;
+
+/// The most memory the renderer of the study's sandbox may take, as a multiple of the donation:
+/// the study itself holds its text and, for a moment, the pieces it joins and its UTF-8 for the
+/// digest (3 ×); Pyodide's memory never shrinks; the donation crosses to the offscreen document
+/// once. Held several times more on its way (escaped into JSON, then as JS strings in the worker,
+/// the message and the sandbox page), it took 26 ×.
+const MAX_RENDERER_MEMORY_PER_BYTE = 12;
 
 /// Donates `{session}-big`, about `n_bytes` of JSON (a list of strings with "é" in them), then
 /// shows the donation's size and SHA-256 and what the donation answered.
@@ -88,12 +95,17 @@ test('big donations: 200 MB reach an http host intact, exactly once, through the
   const host = await startDevHost();
   const server = await startStaticServer();
   const browser = await launch();
+  const memory = sampleRendererMemory(browser.profile);
   try {
     const { page, errors } = await startLinkedStudy(browser, server, studyConfig({
       id: 'big-http', script: { source: bigScript(BIG_BYTES) }, donate: { mode: 'http', url: `${host.url}/donate` }, ack_timeout_s: 60,
     }));
     await sendOnReview(page, /Name of the data: \d+-big/, { timeout: BUILD_TIMEOUT_MS });
     const summary = await donatedSummary(page);
+    const peakMiB = memory.stop();
+    assert.ok(peakMiB > 0, 'no renderer of this browser was found in /proc');
+    assert.ok(peakMiB * 1024 * 1024 < MAX_RENDERER_MEMORY_PER_BYTE * summary.bytes,
+      `a renderer peaked at ${peakMiB.toFixed(0)} MiB for a ${summary.bytes}-byte donation (at most ${MAX_RENDERER_MEMORY_PER_BYTE} ×)`);
     assert.ok(summary.bytes >= BIG_BYTES * 0.99, summary.text);
     assert.equal(summary.success, 'True', summary.text);
     assert.equal(summary.status, '200', summary.text);
@@ -105,6 +117,7 @@ test('big donations: 200 MB reach an http host intact, exactly once, through the
     assert.deepEqual(outbox, []);
     assert.deepEqual(errors, []);
   } finally {
+    memory.stop();
     await browser.close();
     await server.close();
     await host.close();

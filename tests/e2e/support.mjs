@@ -7,7 +7,7 @@
 // `port` binary), PYTHON (the interpreter for the DDP generator).
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,28 @@ const portBin = process.env.PORT_BIN ?? path.join(repo, 'target', 'debug', 'port
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /// A temp dir removed by `cleanup()`.
+/// Samples, every 100 ms until `stop()`, the resident memory of each renderer process of the
+/// browser on `profile` (Linux `/proc`; a renderer's command line names its profile, its arguments
+/// parted by NULs or, once Chromium has set the process title, by spaces), and returns
+/// from `stop()` the largest one's peak in MiB.
+export function sampleRendererMemory(profile) {
+  let peakKiB = 0;
+  const sample = () => {
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (!commandLine.includes('--type=renderer') || !commandLine.split(/[\0 ]/).includes(`--user-data-dir=${profile}`)) continue;
+        const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (rss) peakKiB = Math.max(peakKiB, Number(rss[1]));
+      } catch {
+        // The process ended between the listing and the read.
+      }
+    }
+  };
+  const timer = setInterval(sample, 100);
+  return { stop: () => { clearInterval(timer); sample(); return peakKiB / 1024; } };
+}
+
 export function tempDir(prefix) {
   return mkdtempSync(path.join(tmpdir(), `port-e2e-${prefix}-`));
 }

@@ -25,7 +25,7 @@ use port_protocol::message::{
 };
 use port_protocol::study::{ScriptSource, StudyConfig};
 use port_protocol::worker_message::{DonateOutcome, FromWorker, N_BOOT_STEPS, ToBackground, ToWorker};
-use port_protocol::{DonateCommand, DonateResponse, Page, Payload, Text};
+use port_protocol::{Command, DonateCommand, DonateResponse, Page, Payload, Text};
 
 use crate::outbox::{AckDecision, AckWait, DeliveryResult, RetryableFailure};
 use crate::snapshot::{SnapshotBoot, SnapshotEffect, StoredSnapshot};
@@ -383,8 +383,13 @@ impl ExtensionSession {
                 let result = self.session.start();
                 self.perform_result(result, Files::None, &mut effects);
             }
-            FromWorker::RunCycleDone { command_json } => {
-                let result = self.session.on_script_output(Ok(command_json));
+            FromWorker::RunCycleDone { command_json, donation_body } => {
+                let result = match donation_body {
+                    None => self.session.on_script_output(Ok(command_json)),
+                    Some(body) => {
+                        self.session.on_script_command(Command::from_json_and_donation_body(&command_json, body))
+                    }
+                };
                 self.perform_result(result, Files::None, &mut effects);
             }
             FromWorker::Error { message } => return self.on_runtime_failure(message),
@@ -775,7 +780,18 @@ mod tests {
                 "view+files" => session.on_view_message(serde_json::from_str(input).unwrap(), true),
                 "worker" => session.on_worker_message(serde_json::from_str(input).unwrap()),
                 "maker" => session.on_maker_message(serde_json::from_str(input).unwrap()),
-                "script" => session.on_worker_message(FromWorker::RunCycleDone { command_json: input.to_owned() }),
+                "script" => session.on_worker_message(FromWorker::RunCycleDone {
+                    command_json: input.to_owned(),
+                    donation_body: None,
+                }),
+                // `<command JSON> | <donation body>`: the body beside the command, as the worker sends it.
+                "script+body" => {
+                    let (json, body) = input.split_once(" | ").expect("script+body> <json> | <body>");
+                    session.on_worker_message(FromWorker::RunCycleDone {
+                        command_json: fixture(json).to_owned(),
+                        donation_body: Some(body.as_bytes().to_vec()),
+                    })
+                }
                 "reply" => {
                     let reply = match input.split_once(' ').unwrap_or((input, "")) {
                         ("nothing", _) => DonateReply::Nothing,
@@ -808,6 +824,7 @@ mod tests {
                 r#"{"__type__":"CommandUIRender","page":{"__type__":"PropsUIPageDataSubmission","platform":"x","header":{"__type__":"PropsUIHeader","title":"Share?"},"body":[{"__type__":"PropsUIPromptRadioInput","title":"Share","description":"d","items":[{"id":1,"value":"[1]"}]}]}}"#
             }
             "donate" => r#"{"__type__":"CommandSystemDonate","key":"s1-demo","json_string":"[1]"}"#,
+            "donate-head" => r#"{"__type__":"CommandSystemDonate","key":"s1-demo","json_string":""}"#,
             "exit" => r#"{"__type__":"CommandSystemExit","code":0,"info":""}"#,
             "ready" => r#"{"eventType":"initialiseDone"}"#,
             "study" => {
@@ -1482,6 +1499,43 @@ mod tests {
                   donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
                 reply> {"success":true,"key":"s1-demo","status":200}
                   worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":true,"key":"s1-demo","status":200}}}
+            "#]],
+        );
+    }
+
+    #[test]
+    fn a_donation_body_beside_the_command_is_judged_as_the_json_string() {
+        // The worker sends a donation's json_string beside its JSON. What the participant consented
+        // to goes through the ledger as if it had been inline; a body beside a log is malformed.
+        check(
+            r#"
+            open>
+            worker> ready
+            script> consent-page
+            view> consent
+            script+body> donate-head | [1]
+            reply> {"success":true,"key":"s1-demo","status":200}
+            script+body> {"__type__":"CommandSystemLog","level":"info","message":"m"} | [1]
+            "#,
+            expect![[r#"
+                open>
+                  views <- booting start 0/3 #0
+                worker> ready
+                  background <- {"type":"event","session_id":"s1","name":"initialized"}
+                  worker <- {"eventType":"firstRunCycle","sessionId":"s1"}
+                  views <- working #0
+                script> CommandUIRender
+                  views <- awaiting-participant #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
+                view> consent
+                  worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadString","value":"[1]"}}
+                  views <- working #1 PropsUIPageDataSubmission "Share?" [PropsUIPromptRadioInput]
+                script+body> donate-head | [1]
+                  donation store <- s1-demo of session s1 (3 bytes); background <- donate, reply awaited
+                reply> {"success":true,"key":"s1-demo","status":200}
+                  worker <- {"eventType":"nextRunCycle","response":{"__type__":"PayloadResponse","value":{"success":true,"key":"s1-demo","status":200}}}
+                script+body> {"__type__":"CommandSystemLog","level":"info","message":"m"} | [1]
+                  background <- {"type":"logs","session_id":"s1","entries":[{"level":"error","message":"the script sent a malformed CommandSystemLog at `(top level)`","json_string":"{\"level\":\"error\",\"message\":\"the script sent a malformed CommandSystemLog at `(top level)`\"}"}]}
+                  views <- awaiting-participant #2 PropsUIPageDataSubmission "This study asked for something we cannot show" [PropsUIPageError("the script sent a bad command: CommandSystemLog is malformed at `(top level)`: a donation body came beside it; only a CommandSystemDonate may have one. Tell the researchers of this study; they can fix their script."), PropsUIPromptConfirm]; the extension's page
             "#]],
         );
     }

@@ -1,7 +1,9 @@
 //! The session: which step of the run cycle we are in, and what to do next.
 
 use port_protocol::worker_message::{DonateOutcome, DonateQueued};
-use port_protocol::{Command, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt};
+use port_protocol::{
+    Command, DecodeError, DonateCommand, DonateResponse, ExitCommand, LogCommand, LogLevel, Page, Payload, Prompt,
+};
 
 use crate::bounds::{self, LogAdmission, LogBudget};
 use crate::error_page::{self, BadCommand};
@@ -156,12 +158,20 @@ impl Session {
         &mut self,
         output: Result<String, crate::ScriptError>,
     ) -> Result<Vec<Action>, SessionError> {
+        match output {
+            Ok(json) => self.on_script_command(Command::from_json(&json)),
+            Err(error) => {
+                self.expect(matches!(self.state, State::AwaitingScript), "script output")?;
+                Ok(self.crash(error))
+            }
+        }
+    }
+
+    /// Routes the script's next command, decoded by the runner: the extension's worker sends a
+    /// donation's body beside its JSON ([`Command::from_json_and_donation_body`]).
+    pub fn on_script_command(&mut self, command: Result<Command, DecodeError>) -> Result<Vec<Action>, SessionError> {
         self.expect(matches!(self.state, State::AwaitingScript), "script output")?;
-        let json = match output {
-            Ok(json) => json,
-            Err(error) => return Ok(self.crash(error)),
-        };
-        let command = match Command::from_json(&json) {
+        let command = match command {
             Ok(command) => command,
             Err(error) => return Ok(self.bad_command(&BadCommand::Malformed(error))),
         };

@@ -178,4 +178,30 @@ mod tests {
         assert_eq!(value["emoji"], "\u{1F600}");
         assert_eq!(value["\u{fffd}"], 1);
     }
+
+    /// The worker's way (the body beside the JSON) and the native runner's (the body inside it)
+    /// decode to the same command, lone surrogates and all; other commands are left as they are.
+    #[test]
+    fn a_split_donation_decodes_as_the_whole_command_does() {
+        for command in [
+            r#"{"__type__": "CommandSystemDonate", "key": "k", "json_string": "[{\"a\": \"donn\u00e9 \U0001F600\"}]"}"#,
+            r#"{"__type__": "CommandSystemDonate", "key": "k", "json_string": "a\ud800b"}"#,
+            r#"{"__type__": "CommandSystemDonate", "key": "k", "json_string": ""}"#,
+        ] {
+            let whole = eval_in_shim(&format!("command_to_json({command})"));
+            let head = eval_in_shim(&format!("command_to_json(split_donation_body({command})[0])"));
+            let body = eval_in_shim(&format!("split_donation_body({command})[1].hex()"));
+            let body =
+                (0..body.len()).step_by(2).map(|at| u8::from_str_radix(&body[at..at + 2], 16).unwrap()).collect();
+            assert_eq!(
+                port_protocol::Command::from_json_and_donation_body(&head, body).unwrap(),
+                port_protocol::Command::from_json(&whole).unwrap(),
+                "{command}"
+            );
+        }
+        let log = r#"{"__type__": "CommandSystemLog", "level": "info", "message": "m"}"#;
+        assert_eq!(eval_in_shim(&format!("split_donation_body({log}) == ({log}, None)")), "True");
+        let not_text = r#"{"__type__": "CommandSystemDonate", "key": "k", "json_string": [1]}"#;
+        assert_eq!(eval_in_shim(&format!("split_donation_body({not_text})[1]")), "None");
+    }
 }

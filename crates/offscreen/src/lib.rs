@@ -13,7 +13,7 @@ use port_protocol::donation_body::StoredDonation;
 use port_protocol::message::{BackgroundMessage, SESSION_CHANNEL, SessionMessage, ViewMessage};
 use port_protocol::study::StudyConfig;
 use port_protocol::worker_message::{
-    BACKGROUND_TARGET, COMMAND_JSON_FIELD, DonateOutcome, FromWorker, ToBackground, ToWorker,
+    BACKGROUND_TARGET, COMMAND_JSON_FIELD, DONATION_BODY_FIELD, DonateOutcome, FromWorker, ToBackground, ToWorker,
 };
 use port_web::{WebError, from_js, log, runtime, set, to_js};
 use wasm_bindgen::prelude::*;
@@ -306,10 +306,16 @@ fn on_worker_message(data: JsValue) {
     // A snapshot's bytes travel next to the message, as files do next to a view's.
     let snapshot = port_web::take_snapshot_bytes(&data);
     let command_json = port_web::take_text(&data, COMMAND_JSON_FIELD);
+    // Copied into this module's memory once; the moved buffer is let go at once.
+    let donation_body =
+        port_web::take(&data, DONATION_BODY_FIELD).dyn_into::<js_sys::Uint8Array>().ok().map(|bytes| bytes.to_vec());
     match from_js::<FromWorker>(&data) {
         Ok(mut message) => {
-            if let (FromWorker::RunCycleDone { command_json: text }, Some(taken)) = (&mut message, command_json) {
-                *text = taken;
+            if let FromWorker::RunCycleDone { command_json: text, donation_body: body } = &mut message {
+                if let Some(taken) = command_json {
+                    *text = taken;
+                }
+                *body = donation_body;
             }
             match &message {
                 FromWorker::BootProgress { step, .. } => mark_boot(&format!("worker: {step}")),

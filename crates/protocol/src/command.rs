@@ -45,6 +45,41 @@ impl Command {
         let value: Value = serde_json::from_str(text).map_err(|error| DecodeError::InvalidJson(error.to_string()))?;
         Command::from_value(value)
     }
+
+    /// Decodes a command whose donation body came beside its JSON, as the extension's worker sends
+    /// every donation ([`crate::worker_message::DONATION_BODY_FIELD`]): `text` is a
+    /// `CommandSystemDonate` whose `json_string` is `""`, and `body` is that `json_string` as UTF-8.
+    /// Escaped into the JSON, a donation of hundreds of megabytes would be copied and scanned
+    /// several times more on its way out of Python.
+    ///
+    /// Anything else is malformed: a body beside another command, or beside a donation that has a
+    /// `json_string` of its own (which of the two would be the donation?), or a body that is not
+    /// UTF-8.
+    pub fn from_json_and_donation_body(text: &str, body: Vec<u8>) -> Result<Command, DecodeError> {
+        let malformed = |wire_type: &str, path: &str, reason: &str| DecodeError::Malformed {
+            wire_type: wire_type.to_owned(),
+            path: path.to_owned(),
+            reason: reason.to_owned(),
+        };
+        match Command::from_json(text)? {
+            Command::SystemDonate(DonateCommand { key, json_string }) if json_string.is_empty() => {
+                let json_string = String::from_utf8(body).map_err(|_| {
+                    malformed("CommandSystemDonate", "json_string", "the donation body beside the command is not UTF-8")
+                })?;
+                Ok(Command::SystemDonate(DonateCommand { key, json_string }))
+            }
+            Command::SystemDonate(_) => Err(malformed(
+                "CommandSystemDonate",
+                "json_string",
+                "a donation body came beside the command, so its own json_string must be empty",
+            )),
+            other => Err(malformed(
+                other.wire_type(),
+                "(top level)",
+                "a donation body came beside it; only a CommandSystemDonate may have one",
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,6 +156,45 @@ impl std::fmt::Display for LogLevel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_donation_body_beside_its_command_is_the_json_string() {
+        let head = r#"{"__type__":"CommandSystemDonate","key":"1-demo","json_string":""}"#;
+        let body = "[{\"a\": \"donné\"}]\n".as_bytes().to_vec();
+        assert_eq!(
+            Command::from_json_and_donation_body(head, body).unwrap(),
+            Command::SystemDonate(DonateCommand {
+                key: "1-demo".into(), json_string: "[{\"a\": \"donné\"}]\n".into()
+            })
+        );
+        assert_eq!(
+            Command::from_json_and_donation_body(head, Vec::new()).unwrap(),
+            Command::SystemDonate(DonateCommand { key: "1-demo".into(), json_string: String::new() })
+        );
+    }
+
+    #[test]
+    fn a_donation_body_beside_anything_else_is_malformed() {
+        let with_own_text = r#"{"__type__":"CommandSystemDonate","key":"k","json_string":"[1]"}"#;
+        let log = r#"{"__type__":"CommandSystemLog","level":"info","message":"m"}"#;
+        let head = r#"{"__type__":"CommandSystemDonate","key":"k","json_string":""}"#;
+        let errors = [
+            Command::from_json_and_donation_body(with_own_text, b"[2]".to_vec()),
+            Command::from_json_and_donation_body(log, b"[2]".to_vec()),
+            Command::from_json_and_donation_body(head, vec![0xff, 0xfe]),
+            Command::from_json_and_donation_body("{", b"[2]".to_vec()),
+        ]
+        .map(|result| result.unwrap_err().to_string());
+        assert_eq!(
+            errors,
+            [
+                "CommandSystemDonate is malformed at `json_string`: a donation body came beside the command, so its own json_string must be empty",
+                "CommandSystemLog is malformed at `(top level)`: a donation body came beside it; only a CommandSystemDonate may have one",
+                "CommandSystemDonate is malformed at `json_string`: the donation body beside the command is not UTF-8",
+                "not valid JSON: EOF while parsing an object at line 1 column 1",
+            ]
+        );
+    }
 
     /// The donation's fast path reads what the general one does, and leaves errors to it.
     #[test]

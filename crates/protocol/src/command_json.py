@@ -57,6 +57,28 @@ def _find_unserialisable(value, path, seen):
     return (type(value).__name__, path)
 
 
+def split_donation_body(command):
+    """The command without a donation's `json_string`, and that text as UTF-8 bytes (else None).
+
+    The extension's worker sends the bytes beside the command's JSON, which keeps `"json_string": ""`
+    (`Command::from_json_and_donation_body`): escaped into the JSON, a donation of hundreds of
+    megabytes would be copied, scanned and copied again on its way out of Python. A lone surrogate
+    becomes U+FFFD, as in `command_to_json`.
+    """
+    if not (
+        isinstance(command, dict)
+        and command.get("__type__") == "CommandSystemDonate"
+        and isinstance(command.get("json_string"), str)
+    ):
+        return command, None
+    text = command["json_string"]
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        body = _SURROGATE.sub("\ufffd", text).encode("utf-8")
+    return {**command, "json_string": ""}, body
+
+
 def command_to_json(command):
     """The command as JSON text for the engine: valid UTF-8 JSON, never NaN."""
     try:

@@ -68,9 +68,15 @@ pub enum FromWorker {
     /// The snapshot sent with `initialise` could not be used (`reason`); the worker boots without it.
     SnapshotRefused { key: String, reason: String },
     /// The script's next command, as the JSON text of the dict `ScriptWrapper.send` returned
-    /// (field [`COMMAND_JSON_FIELD`]).
+    /// (field [`COMMAND_JSON_FIELD`]). A donation's `json_string` is `""` there: its UTF-8 bytes
+    /// travel beside the message, moved, as [`DONATION_BODY_FIELD`], and the offscreen document
+    /// puts them in `donation_body` ([`crate::Command::from_json_and_donation_body`]).
     #[serde(rename_all = "camelCase")]
-    RunCycleDone { command_json: String },
+    RunCycleDone {
+        command_json: String,
+        #[serde(skip)]
+        donation_body: Option<Vec<u8>>,
+    },
     /// The runtime failed (boot, or the wrapper itself). `message` may hold a traceback with
     /// participant data: show it locally, never send it to a host.
     Error { message: String },
@@ -79,6 +85,10 @@ pub enum FromWorker {
 /// The wire name of [`FromWorker::RunCycleDone`]'s `command_json`, for the worker, which puts the
 /// JS string there itself rather than copy a large donation through its wasm memory.
 pub const COMMAND_JSON_FIELD: &str = "commandJson";
+
+/// The field beside [`FromWorker::RunCycleDone`]'s JSON that carries a donation's `json_string` as
+/// UTF-8 bytes (a `Uint8Array` whose buffer is moved, not copied).
+pub const DONATION_BODY_FIELD: &str = "donationBody";
 
 /// The number of boot steps the worker reports.
 pub const N_BOOT_STEPS: u32 = 3;
@@ -306,11 +316,20 @@ mod tests {
         );
         check_roundtrip(FromWorker::InitialiseDone, r#"{"eventType":"initialiseDone"}"#);
         check_roundtrip(
-            FromWorker::RunCycleDone { command_json: "{}".into() },
+            FromWorker::RunCycleDone { command_json: "{}".into(), donation_body: None },
             r#"{"eventType":"runCycleDone","commandJson":"{}"}"#,
         );
+        // The body travels beside the JSON, never in it.
+        assert_eq!(
+            serde_json::to_string(&FromWorker::RunCycleDone {
+                command_json: "{}".into(),
+                donation_body: Some(b"[1]".to_vec())
+            })
+            .unwrap(),
+            r#"{"eventType":"runCycleDone","commandJson":"{}"}"#
+        );
         assert!(
-            serde_json::to_string(&FromWorker::RunCycleDone { command_json: String::new() })
+            serde_json::to_string(&FromWorker::RunCycleDone { command_json: String::new(), donation_body: None })
                 .unwrap()
                 .contains(&format!("\"{COMMAND_JSON_FIELD}\"")),
         );

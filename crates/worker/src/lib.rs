@@ -5,7 +5,9 @@ use std::rc::Rc;
 
 use js_sys::{Array, Function, Promise, Reflect};
 use port_protocol::Payload;
-use port_protocol::worker_message::{COMMAND_JSON_FIELD, FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, ToWorker};
+use port_protocol::worker_message::{
+    COMMAND_JSON_FIELD, DONATION_BODY_FIELD, FromWorker, N_BOOT_STEPS, STUDY_BOOT_STEP, ToWorker,
+};
 use port_web::{WebError, call_path, call_path_async, from_js, new_object, set, to_js};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -23,8 +25,10 @@ extern "C" {
 const GLUE_PY: &str = r#"
 import sys, types
 import port.main
+from pyodide.ffi import to_js as _port_to_js
 
 _port_wrapper = None
+_port_donation_body = None
 
 def _port_load_script(source, file_name):
     module = types.ModuleType("study_script")
@@ -33,13 +37,24 @@ def _port_load_script(source, file_name):
     exec(compile(source, file_name, "exec"), module.__dict__)
     port.main.register_script(module)
 
+def _port_command(command):
+    global _port_donation_body
+    command, _port_donation_body = split_donation_body(command)
+    return command_to_json(command)
+
 def _port_start(session_id, platform):
     global _port_wrapper
     _port_wrapper = port.main.start(session_id, platform)
-    return command_to_json(_port_wrapper.send(None))
+    return _port_command(_port_wrapper.send(None))
 
 def _port_send(payload):
-    return command_to_json(_port_wrapper.send(payload))
+    return _port_command(_port_wrapper.send(payload))
+
+def _port_take_donation_body():
+    # Copied out into a Uint8Array of its own; Python lets go of its bytes at once.
+    global _port_donation_body
+    body, _port_donation_body = _port_donation_body, None
+    return None if body is None else _port_to_js(body)
 "#;
 
 /// Imported before a snapshot is made, so a boot from it finds them in memory: every module of the
@@ -74,19 +89,21 @@ fn post(message: &FromWorker) {
     post_moving(message, None);
 }
 
-/// Posts the script's next command as the JS string Python's `command_to_json` returned: a
-/// donation's JSON may be hundreds of megabytes, so it is not copied into this module's memory and
-/// out again.
-fn post_command(command_json: JsValue) {
-    match to_js(&FromWorker::RunCycleDone { command_json: String::new() }) {
-        Ok(object) => {
-            set(&object, COMMAND_JSON_FIELD, &command_json);
-            if let Err(error) = scope().post_message(&object) {
-                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
-            }
-        }
-        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
-    }
+/// Posts the script's next command: the JS string Python's `command_to_json` returned, and a
+/// donation's body beside it as bytes that move to the sandbox page rather than being copied. A
+/// donation may be hundreds of megabytes, so neither goes through this module's memory.
+fn post_command(runtime: &Runtime, command_json: JsValue) -> Result<(), WebError> {
+    let body = call_python(runtime, "_port_take_donation_body", &[])?;
+    let object = to_js(&FromWorker::RunCycleDone { command_json: String::new(), donation_body: None })?;
+    set(&object, COMMAND_JSON_FIELD, &command_json);
+    let transfer = if body.is_instance_of::<js_sys::Uint8Array>() {
+        port_web::attach_transferred(&object, DONATION_BODY_FIELD, &body)
+    } else {
+        Array::new()
+    };
+    scope()
+        .post_message_with_transfer(&object, &transfer)
+        .map_err(|error| WebError(format!("post failed: {}", port_web::describe_js_error(&error))))
 }
 
 /// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
@@ -142,13 +159,16 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
         ToWorker::FirstRunCycle { session_id, platform } => {
             let runtime = runtime()?;
             let platform = platform.map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
-            post_command(call_python_text(&runtime, "_port_start", &[session_id_for_python(&session_id), platform])?);
+            let command_json =
+                call_python_text(&runtime, "_port_start", &[session_id_for_python(&session_id), platform])?;
+            post_command(&runtime, command_json)?;
         }
         ToWorker::NextRunCycle { response } => {
             let runtime = runtime()?;
             let files = Reflect::get(&data, &"files".into()).unwrap_or(JsValue::UNDEFINED);
             let payload = payload_for_python(&response, &files)?;
-            post_command(call_python_text(&runtime, "_port_send", &[payload])?);
+            let command_json = call_python_text(&runtime, "_port_send", &[payload])?;
+            post_command(&runtime, command_json)?;
         }
     }
     Ok(())
