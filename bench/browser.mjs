@@ -45,6 +45,8 @@ const WAIT_MS = 120_000;
 const REOPENS = 5;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/// Whether the measured build ships a runtime snapshot (`build.json`'s `bundled_snapshot`).
+let shipsSnapshot = false;
 
 // ---------------------------------------------------------------------------------------------
 // Test tooling added to the temporary copy only.
@@ -183,6 +185,8 @@ async function main() {
   writeFileSync(path.join(extension, 'reopen-floor.html'), REOPEN_FLOOR_HTML);
   writeFileSync(path.join(extension, 'reopen-floor.js'), REOPEN_FLOOR_JS);
   const scriptPath = path.join(extension, 'studies', 'demo', 'script.py');
+  const bundled = JSON.parse(readFileSync(path.join(extension, 'build.json'), 'utf8')).bundled_snapshot;
+  shipsSnapshot = Boolean(bundled && existsSync(path.join(extension, bundled.path)));
 
   const machine = await import('node:os');
   console.log(`extension: ${sourceExtension} (copied to ${extension})`);
@@ -363,18 +367,20 @@ async function extensionBoot(context, observer, kind) {
   const bootAt = (step) => states.find((entry) =>
     entry.message.status?.state === 'booting' && entry.message.status.step === step)?.t;
   const start = states.find((entry) => entry.message.status?.state === 'booting')?.t;
-  const python = bootAt(kind === 'fresh' ? 'pyodide' : 'snapshot') ?? bootAt('pyodide');
+  // A build that ships a snapshot boots from it on a fresh profile too.
+  const fromSnapshot = bootAt('snapshot') !== undefined;
+  const python = bootAt('snapshot') ?? bootAt('pyodide');
   const [runtime, study] = [bootAt('runtime'), bootAt('study')];
   const pageAt = states.find((entry) => entry.message.page_seq >= 1)?.t;
   const label = kind === 'fresh' ? 'first boot ever (fresh profile)' : 'later boot (after a restart)';
   record(`${label}: ui.html opened → first study heading`, heading.t, `heading "${heading.text}"`);
   record(`${label}: ui.html opened → offscreen up`, start - origin);
   record(`${label}: offscreen up → worker booting Python`, python - start);
-  if (kind === 'fresh') {
+  if (fromSnapshot) {
+    record(`${label}: Pyodide from the snapshot`, study - python, 'compare: bare loadPyodide()');
+  } else {
     record(`${label}: loadPyodide()`, runtime - python, 'compare: bare loadPyodide()');
     record(`${label}: runtime wheel + glue`, study - runtime);
-  } else {
-    record(`${label}: Pyodide from the snapshot`, study - python, 'compare: bare loadPyodide()');
   }
   record(`${label}: study load + first cycle → first page state`, pageAt - study);
   await ui.close();
@@ -430,8 +436,10 @@ async function hostPageBoot(context, work, label) {
   }
 }
 
-/// The store holds a snapshot once the first boot made it; the restart boot needs it there.
+/// The store holds a snapshot once the first boot made it; the restart boot needs it there. A
+/// build that ships a snapshot makes none (nothing to wait for).
 async function waitForStoredSnapshot(context) {
+  if (shipsSnapshot) return;
   const page = await context.newPage();
   await page.goto(`${ORIGIN}/manifest.json`);
   await poll(

@@ -1,7 +1,9 @@
-// Runtime snapshots: during the first session on a profile a worker of its own (the maker, which
-// never loads a study) makes one and the extension keeps it; after a browser restart the session
-// boots from it and the demo runs to its end; a damaged or refused snapshot falls back to a normal
-// boot and is replaced; a study can neither see another session's state nor plant a snapshot.
+// Runtime snapshots. The build ships one (`port build` makes it under Node), so the very first
+// session on a profile boots from it and nothing is made. Without it (a build that has none, or a
+// damaged one), a worker of its own (the maker, which never loads a study) makes one during the
+// first session and the extension keeps it; after a browser restart the session boots from it and
+// the demo runs to its end; a damaged or refused stored snapshot falls back to a normal boot and is
+// replaced; a study can neither see another session's state nor plant a snapshot.
 //
 // The store is the extension origin's Cache Storage ("port-runtime-snapshots"), read and written
 // here from an extension page, as any damage would come to it.
@@ -82,19 +84,50 @@ async function bootSteps(context) {
   return { page, errors, steps };
 }
 
-test('snapshot: made on the first boot, used after a restart, the demo runs on it', { timeout: 180_000 }, async () => {
+test('snapshot: the first boot on a fresh profile starts from the one the build ships; nothing is made', { timeout: 180_000 }, async () => {
+  const dir = tempDir('snapshot');
+  const browser = await launch();
+  try {
+    const first = await bootSteps(browser.context);
+    assert.ok(first.steps.includes('snapshot') && !first.steps.includes('pyodide'), `a fresh profile boots from the bundled snapshot: ${first.steps}`);
+    await demoToConsent(first.page, generateDdp(dir));
+    await demoDonateAndFinish(first.page);
+    assert.deepEqual(first.errors, []);
+    assert.deepEqual(await storedSnapshots(browser.context), [], 'no maker ran, so nothing is stored');
+  } finally {
+    await browser.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('snapshot: a damaged bundled snapshot is not loaded; the maker makes one for the next boots', { timeout: 180_000 }, async () => {
+  const fixture = fixtureExtension(null, { bundledSnapshot: Buffer.alloc(4096, 7) });
+  const browser = await launch({ extension: fixture.dir });
+  try {
+    const first = await bootSteps(browser.context);
+    assert.ok(first.steps.includes('pyodide') && !first.steps.includes('snapshot'), `a damaged bundled snapshot is not loaded: ${first.steps}`);
+    assert.ok((await waitForSnapshot(browser.context)).size > 10_000_000);
+    assert.deepEqual(first.errors.filter((error) => !/bundled snapshot .* is damaged/.test(error)), []);
+  } finally {
+    await browser.close();
+    fixture.cleanup();
+  }
+});
+
+test('snapshot: without one in the build, made on the first boot, used after a restart, the demo runs on it', { timeout: 180_000 }, async () => {
   assert.ok(SNAPSHOT_KEY, 'build.json names a snapshot key');
   const profile = tempDir('snapshot-profile');
   const dir = tempDir('snapshot');
+  const fixture = fixtureExtension(null, { bundledSnapshot: null });
   let browser;
   try {
-    browser = await launch({ profile });
+    browser = await launch({ extension: fixture.dir, profile });
     const first = await bootSteps(browser.context);
     assert.ok(first.steps.includes('pyodide') && !first.steps.includes('snapshot'), `a fresh profile boots afresh: ${first.steps}`);
     const stored = await waitForSnapshot(browser.context);
     await browser.close();
 
-    browser = await launch({ profile });
+    browser = await launch({ extension: fixture.dir, profile });
     const second = await bootSteps(browser.context);
     assert.ok(second.steps.includes('snapshot') && !second.steps.includes('pyodide'), `after a restart it boots from the snapshot: ${second.steps}`);
     await demoToConsent(second.page, generateDdp(dir));
@@ -104,16 +137,18 @@ test('snapshot: made on the first boot, used after a restart, the demo runs on i
     assert.equal((await waitForSnapshot(browser.context)).digest, stored.digest);
   } finally {
     await browser?.close();
+    fixture.cleanup();
     rmSync(profile, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('snapshot: a damaged or refused snapshot falls back to a normal boot and is replaced', { timeout: 180_000 }, async () => {
+test('snapshot: a damaged or refused stored snapshot falls back to a normal boot and is replaced', { timeout: 180_000 }, async () => {
   const profile = tempDir('snapshot-profile');
+  const fixture = fixtureExtension(null, { bundledSnapshot: null });
   let browser;
   try {
-    browser = await launch({ profile });
+    browser = await launch({ extension: fixture.dir, profile });
     await bootSteps(browser.context);
     const good = await waitForSnapshot(browser.context);
 
@@ -136,6 +171,7 @@ test('snapshot: a damaged or refused snapshot falls back to a normal boot and is
     assert.deepEqual(refused.errors, []);
   } finally {
     await browser?.close();
+    fixture.cleanup();
     rmSync(profile, { recursive: true, force: true });
   }
 });
@@ -163,30 +199,37 @@ def process(session_id, platform=None):
         [PropsUIPromptConfirm(t("Done?"), t("Yes"), t("No"))]))
 `;
 
-test('snapshot: each study starts clean, draws its own random numbers, and cannot plant a snapshot', { timeout: 180_000 }, async () => {
-  const profile = tempDir('snapshot-profile');
-  const fixture = fixtureExtension(PLANTING_STUDY);
-  let browser;
-  try {
-    browser = await launch({ extension: fixture.dir, profile });
-    const headings = [];
-    for (let run = 0; run < 3; run += 1) {
-      if (run > 0) await endSession(browser);
-      const { page } = await openUi(browser.context);
-      const heading = page.getByRole('heading', { name: /^draw / });
-      await heading.waitFor({ timeout: 60_000 });
-      headings.push(await heading.innerText());
-      if (run === 0) await waitForSnapshot(browser.context);
+for (const bundled of [true, false]) {
+  const boot = bundled ? 'booted from the bundled snapshot' : 'booted from the one the maker made';
+  test(`snapshot: each study starts clean, draws its own random numbers, and cannot plant a snapshot (${boot})`, { timeout: 180_000 }, async () => {
+    const profile = tempDir('snapshot-profile');
+    const fixture = fixtureExtension(PLANTING_STUDY, bundled ? {} : { bundledSnapshot: null });
+    let browser;
+    try {
+      browser = await launch({ extension: fixture.dir, profile });
+      const headings = [];
+      for (let run = 0; run < 3; run += 1) {
+        if (run > 0) await endSession(browser);
+        const { page } = await openUi(browser.context);
+        const heading = page.getByRole('heading', { name: /^draw / });
+        await heading.waitFor({ timeout: 60_000 });
+        headings.push(await heading.innerText());
+        if (run === 0 && !bundled) await waitForSnapshot(browser.context);
+      }
+      assert.ok(headings.every((heading) => heading.endsWith('inherited False')), `no session sees another's state: ${headings}`);
+      const draws = headings.map((heading) => heading.split(' ')[1]);
+      assert.equal(new Set(draws).size, draws.length, `every session draws its own numbers: ${draws}`);
+      // The forged snapshots were ignored: the store holds the maker's own, or nothing at all.
+      if (bundled) {
+        await sleep(1000);
+        assert.deepEqual(await storedSnapshots(browser.context), []);
+      } else {
+        assert.ok((await waitForSnapshot(browser.context)).size > 10_000_000);
+      }
+    } finally {
+      await browser?.close();
+      fixture.cleanup();
+      rmSync(profile, { recursive: true, force: true });
     }
-    const good = await waitForSnapshot(browser.context);
-    assert.ok(headings.every((heading) => heading.endsWith('inherited False')), `no session sees another's state: ${headings}`);
-    const draws = headings.map((heading) => heading.split(' ')[1]);
-    assert.equal(new Set(draws).size, draws.length, `every session draws its own numbers: ${draws}`);
-    // The forged snapshots were ignored: the store holds the runtime's own.
-    assert.ok(good.size > 10_000_000);
-  } finally {
-    await browser?.close();
-    fixture.cleanup();
-    rmSync(profile, { recursive: true, force: true });
-  }
-});
+  });
+}

@@ -211,15 +211,21 @@ export async function startRecordingProxy() {
   };
 }
 
-/// A copy of the built extension whose bundled demo study is replaced by `scriptSource`.
-/// `devBridgeUrl` writes `dev-bridge.json` so the copy donates to that dev host.
-export function fixtureExtension(scriptSource, { devBridgeUrl } = {}) {
+/// A copy of the built extension whose bundled demo study is replaced by `scriptSource` (`null`:
+/// kept). `devBridgeUrl` writes `dev-bridge.json` so the copy donates to that dev host.
+export function fixtureExtension(scriptSource, { devBridgeUrl, bundledSnapshot } = {}) {
   const dir = tempDir('extension');
   cpSync(extensionDir, dir, { recursive: true });
-  const script = path.join(dir, 'studies', 'demo', 'script.py');
-  assert.ok(existsSync(script), 'the build bundles studies/demo/script.py');
-  writeFileSync(script, scriptSource);
+  if (scriptSource !== null) {
+    const script = path.join(dir, 'studies', 'demo', 'script.py');
+    assert.ok(existsSync(script), 'the build bundles studies/demo/script.py');
+    writeFileSync(script, scriptSource);
+  }
   if (devBridgeUrl) writeFileSync(path.join(dir, 'dev-bridge.json'), JSON.stringify({ kind: 'dev-host', url: devBridgeUrl }));
+  // `bundledSnapshot`: `null` takes out the runtime snapshot the build ships, bytes replace it.
+  const snapshotFile = path.join(dir, JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8')).bundled_snapshot.path);
+  if (bundledSnapshot === null) rmSync(snapshotFile);
+  else if (bundledSnapshot) writeFileSync(snapshotFile, bundledSnapshot);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

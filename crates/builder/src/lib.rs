@@ -12,7 +12,9 @@
 //!    cached in `.cache/`), with the lock file's micropip sha256 patched to the downloaded wheel:
 //!    otherwise `loadPackage('micropip')` fails quietly.
 //! 5. `runtime`: the `port` runtime wheel that `port-native` embeds.
-//! 6. `static`: `extension/**`, the demo study, and `manifest.json` with the version stamped.
+//! 6. `static`: `extension/**`, the demo study, and `manifest.json` with the version stamped; then
+//!    `snapshot`: the runtime snapshot the extension ships, made under Node by `make_snapshot.mjs`
+//!    (the snapshot maker's steps), and `build.json` naming it, its SHA-256 and the snapshot key.
 //! 7. `zip` (release only): `<out_dir>/port-extension-<version>.zip`, without the manifest `key`.
 
 use std::path::{Path, PathBuf};
@@ -100,6 +102,9 @@ fn add_host_page_origins(manifest: &mut serde_json::Value, origins: &[String]) {
         }
     }
 }
+
+/// The runtime snapshot the build ships (see `Builder::bundled_snapshot`), in the extension.
+pub const BUNDLED_SNAPSHOT_FILE: &str = "pyodide/runtime.snapshot";
 
 /// Points the background's bridge at a dev host; see `static_files`.
 pub const DEV_BRIDGE_FILE: &str = "dev-bridge.json";
@@ -435,11 +440,14 @@ impl Builder {
         // sends donations to a host that was running once. It always exists so that the background's
         // fetch of it never logs a missing file; `null` means "no dev host".
         self.write_if_changed(&self.extension.join(DEV_BRIDGE_FILE), b"null")?;
+        let snapshot_key = self.snapshot_key()?;
+        let snapshot_sha256 = self.bundled_snapshot(&snapshot_key)?;
         let build_info = serde_json::json!({
             "version": VERSION,
             "runtime_wheel": format!("pyodide/{}", port_native::RUNTIME_WHEEL_NAME),
             "pyodide": PYODIDE_VERSION,
-            "snapshot_key": self.snapshot_key()?,
+            "snapshot_key": snapshot_key,
+            "bundled_snapshot": {"path": BUNDLED_SNAPSHOT_FILE, "sha256": snapshot_sha256},
         });
         let build_info = serde_json::to_string_pretty(&build_info).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("build.json"), build_info.as_bytes())?;
@@ -448,6 +456,41 @@ impl Builder {
             &format!("extension/, studies/demo, manifest {VERSION} ({} written)", self.n_files_written - n_before),
         );
         Ok(())
+    }
+
+    /// The runtime snapshot the extension ships, so that even the first boot on a profile starts
+    /// from one: `make_snapshot.mjs` takes the snapshot maker's steps under Node, from this build's
+    /// Pyodide files, wheel and glue. Made again only when `key` changed (the stamp keeps the key
+    /// and the snapshot's SHA-256, which `build.json` names).
+    fn bundled_snapshot(&mut self, key: &str) -> Result<String, BuildError> {
+        let file = self.extension.join(BUNDLED_SNAPSHOT_FILE);
+        let stamp = self.extension.join("pyodide").join(".runtime.snapshot.stamp");
+        if let Ok(stamp_text) = std::fs::read_to_string(&stamp)
+            && let Some((stamped_key, sha256)) = stamp_text.split_once(' ')
+            && stamped_key == key
+            && file.exists()
+        {
+            self.step("snapshot", &format!("{BUNDLED_SNAPSHOT_FILE}: up to date"));
+            return Ok(sha256.to_owned());
+        }
+        self.step("snapshot", &format!("{BUNDLED_SNAPSHOT_FILE}: node crates/builder/make_snapshot.mjs"));
+        let python_files =
+            ["crates/protocol/src/command_json.py", "crates/worker/src/glue.py", "crates/worker/src/warm_up.py"];
+        let mut command = Command::new("node");
+        command
+            .arg(self.repo.join("crates/builder/make_snapshot.mjs"))
+            .arg(self.extension.join("pyodide"))
+            .arg(self.extension.join("pyodide").join(port_native::RUNTIME_WHEEL_NAME))
+            .arg(&file);
+        for python_file in python_files {
+            command.arg(self.repo.join(python_file));
+        }
+        self.run(&mut command)?;
+        let bytes = std::fs::read(&file).map_err(io_error(format!("reading {BUNDLED_SNAPSHOT_FILE}")))?;
+        let sha256 = sha256_hex(&bytes);
+        std::fs::write(&stamp, format!("{key} {sha256}")).map_err(io_error("writing a stamp"))?;
+        self.n_files_written += 1;
+        Ok(sha256)
     }
 
     /// Names everything a runtime snapshot holds: Pyodide (by version; Pyodide itself refuses a

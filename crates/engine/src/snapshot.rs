@@ -4,6 +4,8 @@
 //! saves most of a boot, but it is memory a worker wrote, and the study's worker runs untrusted
 //! code. So:
 //!
+//! - the build ships one (made by `port build` before any study exists), which the offscreen
+//!   document hands over as [`StoredSnapshot::Found`] when its store holds none;
 //! - snapshots are made by a worker of their own (the *maker*), which boots afresh and never loads
 //!   a study; it starts once the study's worker has loaded its study, so it does not slow the
 //!   participant's first page. Only the maker's `snapshotMade` is stored; the study's worker can
@@ -16,7 +18,8 @@
 
 use port_protocol::worker_message::STUDY_BOOT_STEP;
 
-/// What the offscreen document found in its snapshot store under the build's key.
+/// What the offscreen document found in its snapshot store under the build's key (or, when the
+/// store holds nothing, the snapshot the build ships).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoredSnapshot {
     /// A snapshot whose digest holds.

@@ -166,13 +166,29 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     };
     let wheel_path = build_path("runtime_wheel")?;
     let snapshot_key = build_info["snapshot_key"].as_str().map(str::to_owned);
-    // Read the snapshot (tens of megabytes, and its digest) while the study's config and script come.
+    let bundled_snapshot =
+        match (build_info["bundled_snapshot"]["path"].as_str(), build_info["bundled_snapshot"]["sha256"].as_str()) {
+            (Some(path), Some(sha256)) => Some((runtime::get_url(path)?, sha256.to_owned())),
+            _ => None,
+        };
+    // Read the snapshot (tens of megabytes, and its digest) while the study's config and script come:
+    // the stored one (made in this browser), else the one the build ships.
     let snapshot_lookup = snapshot_key.clone().map(|key| {
         wasm_bindgen_futures::future_to_promise(async move {
             Ok(match snapshot_store::load(key).await {
                 Ok((StoredSnapshot::Found, Some(bytes))) => bytes.into(),
                 Ok((StoredSnapshot::Corrupt, _)) => "corrupt".into(),
-                Ok(_) => JsValue::NULL,
+                Ok(_) => match bundled_snapshot {
+                    Some((url, sha256)) => match snapshot_store::load_bundled(&url, &sha256).await {
+                        Ok(Some(bytes)) => bytes.into(),
+                        Ok(None) => JsValue::NULL,
+                        Err(error) => {
+                            log::error(&format!("offscreen: {error}"));
+                            JsValue::NULL
+                        }
+                    },
+                    None => JsValue::NULL,
+                },
                 Err(error) => {
                     log::error(&format!("offscreen: the snapshot store cannot be read: {error}"));
                     JsValue::NULL

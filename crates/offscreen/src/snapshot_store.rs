@@ -1,4 +1,5 @@
-//! The runtime snapshots' store: the extension origin's Cache Storage, one entry per build key.
+//! The runtime snapshots' store: the extension origin's Cache Storage, one entry per build key,
+//! and the snapshot the build ships, for when nothing is stored.
 //!
 //! The sandbox that boots Python has an opaque origin and no storage, so the offscreen document
 //! keeps what its worker made and hands it back at the next boot. Each entry carries the SHA-256
@@ -74,6 +75,24 @@ pub fn drop_entry(key: String) -> impl std::future::Future<Output = Result<(), W
         await_promise(open().await?.delete_with_str(&entry_url(&key))).await?;
         Ok(())
     }
+}
+
+/// The snapshot the build ships (`build.json`'s `bundled_snapshot`, an extension URL): its bytes
+/// when their digest is the one the build named, `None` when the build has none there.
+pub async fn load_bundled(url: &str, sha256: &str) -> Result<Option<Uint8Array>, WebError> {
+    let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
+    let Ok(response) = await_promise(window.fetch_with_str(url)).await?.dyn_into::<Response>() else {
+        return Ok(None);
+    };
+    if !response.ok() {
+        return Ok(None);
+    }
+    let buffer: ArrayBuffer = await_promise(response.array_buffer()?).await?.unchecked_into();
+    let bytes = Uint8Array::new(&buffer);
+    if sha256_hex(&bytes).await? != sha256 {
+        return Err(WebError(format!("the bundled snapshot {url} is damaged (its SHA-256 is not the build's)")));
+    }
+    Ok(Some(bytes))
 }
 
 async fn load_now(key: &str) -> Result<(StoredSnapshot, Option<Uint8Array>), WebError> {

@@ -22,52 +22,12 @@ extern "C" {
 }
 
 /// Python glue: runs inside Pyodide once the runtime wheel is installed.
-const GLUE_PY: &str = r#"
-import sys, types
-import port.main
-from pyodide.ffi import to_js as _port_to_js
-
-_port_wrapper = None
-_port_donation_body = None
-
-def _port_load_script(source, file_name):
-    module = types.ModuleType("study_script")
-    module.__file__ = file_name
-    sys.modules["study_script"] = module
-    exec(compile(source, file_name, "exec"), module.__dict__)
-    port.main.register_script(module)
-
-def _port_command(command):
-    global _port_donation_body
-    command, _port_donation_body = split_donation_body(command)
-    return command_to_json(command)
-
-def _port_start(session_id, platform):
-    global _port_wrapper
-    _port_wrapper = port.main.start(session_id, platform)
-    return _port_command(_port_wrapper.send(None))
-
-def _port_send(payload):
-    return _port_command(_port_wrapper.send(payload))
-
-def _port_take_donation_body():
-    # Copied out into a Uint8Array of its own; Python lets go of its bytes at once.
-    global _port_donation_body
-    body, _port_donation_body = _port_donation_body, None
-    return None if body is None else _port_to_js(body)
-"#;
+const GLUE_PY: &str = include_str!("glue.py");
 
 /// Imported before a snapshot is made, so a boot from it finds them in memory: every module of the
 /// runtime wheel (a snapshot holds memory, not files) and the standard modules studies use.
 /// Pyodide's own record of loaded packages is emptied before, as a snapshot cannot hold it.
-const WARM_UP_PY: &str = r#"
-import importlib, pkgutil
-import port
-for _module in pkgutil.walk_packages(port.__path__, "port."):
-    importlib.import_module(_module.name)
-import codecs, collections, csv, dataclasses, datetime, io, json, logging, math, re, typing, zipfile
-del _module
-"#;
+const WARM_UP_PY: &str = include_str!("warm_up.py");
 
 /// Seeds `random` afresh from the OS after a boot from a snapshot, if the snapshot holds it.
 const RESEED_PY: &str = "import sys\nif 'random' in sys.modules: sys.modules['random'].seed()\n";
