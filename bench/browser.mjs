@@ -562,8 +562,10 @@ async function bigArchive(context, observer, scriptPath, work) {
     await ui.getByRole('button', { name: 'Continue' }).click();
     const heading = ui.getByRole('heading', { name: /^Bench: read / });
     await heading.waitFor({ timeout: WAIT_MS });
-    const ms = Number(/in ([\d.]+) ms/.exec(await heading.innerText())[1]);
-    record('P2 browser (Pyodide, slice reader): the same read', ms, 'target ≤ 3 × native');
+    const headingText = await heading.innerText();
+    record('P2 browser (Pyodide, slice reader): the same read', Number(/in ([\d.]+) ms/.exec(headingText)[1]), 'target ≤ 3 × native');
+    record('P2 memory: Pyodide\'s wasm memory grew during the read (MiB, not ms)', Number(/wasm memory \+(\d+) MiB/.exec(headingText)?.[1]),
+      'the worker\'s Python heap, which never shrinks');
     record('P2 memory: the most one renderer grew during the read (MiB, not ms)', memory.stop().growthMiB,
       'target ≤ 64 MiB + the 16 MiB member; the first read grows Pyodide\'s memory, later ones reuse it');
     await ui.getByRole('button', { name: 'Next', exact: true }).click();
@@ -756,7 +758,8 @@ function printTable(seconds) {
   const p2Native = medianOf('P2 native CPython zipfile: read a 16 MiB member at the end of a 1 GiB zip');
   console.log(`P2: ${p2.toFixed(0)} ms = ${(p2 / p2Native).toFixed(2)} × native CPython (${p2Native.toFixed(0)} ms); target ≤ 3 ×`);
   const p2Growth = results.get('P2 memory: the most one renderer grew during the read (MiB, not ms)')?.values ?? [];
-  console.log(`P2 memory: a renderer grew by at most ${Math.max(...p2Growth).toFixed(0)} MiB in any read (first read ${p2Growth[0]?.toFixed(0)} MiB); target ≤ 80 MiB (64 MiB + the member)`);
+  const p2Wasm = results.get('P2 memory: Pyodide\'s wasm memory grew during the read (MiB, not ms)')?.values ?? [];
+  console.log(`P2 memory: Pyodide's wasm memory grew by at most ${Math.max(...p2Wasm).toFixed(0)} MiB in any read, the renderer by at most ${Math.max(...p2Growth).toFixed(0)} MiB (first read ${p2Growth[0]?.toFixed(0)} MiB); target ≤ 80 MiB (64 MiB + the member)`);
   for (const [metric, target] of [
     ['P4 table: state arrives → first rows drawn', 200],
     ['P4 table: search keystroke → rows updated', 50],

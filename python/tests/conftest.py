@@ -38,11 +38,16 @@ class Value:
 
 
 class _Slice:
+    """Like Pyodide's proxy of the worker's ArrayBuffer."""
+
     def __init__(self, data: bytes):
         self._data = data
 
     def to_py(self):
         return memoryview(self._data)
+
+    def to_bytes(self):
+        return bytes(self._data)
 
 
 class FakeReader:

@@ -25,6 +25,29 @@ def test_read_is_clamped_to_eof_and_advances():
     assert adapter.tell() == 1024
 
 
+class _OnlyToPy:
+    def __init__(self, data):
+        self._data = data
+
+    def to_py(self):
+        return memoryview(self._data)
+
+
+class _Reader:
+    def __init__(self, make_slice):
+        self.size, self.name, self._make_slice = len(DATA), "f.bin", make_slice
+
+    def readSlice(self, start, end):  # noqa: N802 - the engine's name
+        return self._make_slice(DATA[start:end])
+
+
+@pytest.mark.parametrize("make_slice", [bytes, memoryview, bytearray, _OnlyToPy], ids=lambda kind: kind.__name__)
+def test_slices_of_every_kind_read_as_bytes(make_slice):
+    # Pyodide's ArrayBuffer proxy has to_bytes (FakeReader's does too); these are the other kinds.
+    data = AsyncFileAdapter(_Reader(make_slice)).read(100)
+    assert (type(data), data) == (bytes, DATA[:100])
+
+
 def test_read_all_from_position():
     adapter = AsyncFileAdapter(FakeReader(DATA))
     adapter.seek(1000)

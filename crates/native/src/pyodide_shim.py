@@ -102,7 +102,8 @@ def _to_py(value: Any) -> Any:
 
 
 class SliceBuffer:
-    """What `readSlice` returns: like the worker's ArrayBuffer, `to_py()` gives a memoryview."""
+    """What `readSlice` returns: like the worker's ArrayBuffer, `to_py()` gives a memoryview and
+    `to_bytes()` the bytes."""
 
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -110,6 +111,9 @@ class SliceBuffer:
 
     def to_py(self) -> memoryview:
         return memoryview(self._data)
+
+    def to_bytes(self) -> bytes:
+        return self._data
 
 
 class FileSliceReader:

@@ -175,20 +175,10 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     // the stored one (made in this browser), else the one the build ships.
     let snapshot_lookup = snapshot_key.clone().map(|key| {
         wasm_bindgen_futures::future_to_promise(async move {
-            Ok(match snapshot_store::load(key).await {
+            Ok(match snapshot_store::load_or_bundled(key, bundled_snapshot).await {
                 Ok((StoredSnapshot::Found, Some(bytes))) => bytes.into(),
                 Ok((StoredSnapshot::Corrupt, _)) => "corrupt".into(),
-                Ok(_) => match bundled_snapshot {
-                    Some((url, sha256)) => match snapshot_store::load_bundled(&url, &sha256).await {
-                        Ok(Some(bytes)) => bytes.into(),
-                        Ok(None) => JsValue::NULL,
-                        Err(error) => {
-                            log::error(&format!("offscreen: {error}"));
-                            JsValue::NULL
-                        }
-                    },
-                    None => JsValue::NULL,
-                },
+                Ok(_) => JsValue::NULL,
                 Err(error) => {
                     log::error(&format!("offscreen: the snapshot store cannot be read: {error}"));
                     JsValue::NULL

@@ -11,8 +11,8 @@
 
 use js_sys::{ArrayBuffer, Promise, Uint8Array};
 use port_engine::snapshot::StoredSnapshot;
-use port_web::WebError;
 use port_web::lock::Queue;
+use port_web::{WebError, log};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response, ResponseInit};
@@ -50,7 +50,7 @@ async fn sha256_hex(bytes: &Uint8Array) -> Result<String, WebError> {
 }
 
 /// What is stored under `key`: the bytes when their digest holds.
-pub fn load(key: String) -> impl std::future::Future<Output = Result<(StoredSnapshot, Option<Uint8Array>), WebError>> {
+fn load(key: String) -> impl std::future::Future<Output = Result<(StoredSnapshot, Option<Uint8Array>), WebError>> {
     let turn = take_turn();
     async move {
         let _turn = turn.await;
@@ -77,9 +77,26 @@ pub fn drop_entry(key: String) -> impl std::future::Future<Output = Result<(), W
     }
 }
 
-/// The snapshot the build ships (`build.json`'s `bundled_snapshot`, an extension URL): its bytes
-/// when their digest is the one the build named, `None` when the build has none there.
-pub async fn load_bundled(url: &str, sha256: &str) -> Result<Option<Uint8Array>, WebError> {
+/// What is stored under `key`, else the snapshot the build ships (`bundled`: its extension URL
+/// and SHA-256, from `build.json`'s `bundled_snapshot`): `Found` with its bytes when its digest
+/// holds. A bundled snapshot that is absent or damaged is `Missing`, so the maker makes one.
+pub async fn load_or_bundled(
+    key: String,
+    bundled: Option<(String, String)>,
+) -> Result<(StoredSnapshot, Option<Uint8Array>), WebError> {
+    let stored = load(key).await?;
+    let (StoredSnapshot::Missing, Some((url, sha256))) = (stored.0, bundled) else { return Ok(stored) };
+    match load_bundled(&url, &sha256).await {
+        Ok(Some(bytes)) => Ok((StoredSnapshot::Found, Some(bytes))),
+        Ok(None) => Ok((StoredSnapshot::Missing, None)),
+        Err(error) => {
+            log::error(&format!("offscreen: {error}"));
+            Ok((StoredSnapshot::Missing, None))
+        }
+    }
+}
+
+async fn load_bundled(url: &str, sha256: &str) -> Result<Option<Uint8Array>, WebError> {
     let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
     let Ok(response) = await_promise(window.fetch_with_str(url)).await?.dyn_into::<Response>() else {
         return Ok(None);

@@ -15,8 +15,11 @@ SEEK_SET, SEEK_CUR, SEEK_END = io.SEEK_SET, io.SEEK_CUR, io.SEEK_END
 
 
 def _to_bytes(chunk: Any) -> bytes:
-    # In Pyodide readSlice returns a JS ArrayBuffer proxy that needs to_py(); the
-    # native runner may hand bytes or a memoryview directly.
+    # In Pyodide readSlice returns a JS ArrayBuffer proxy: `to_bytes()` copies it out once
+    # (`bytes(chunk.to_py())` copied a big slice twice). The native runner may hand bytes or a
+    # memoryview directly.
+    if hasattr(chunk, "to_bytes"):
+        return chunk.to_bytes()
     if hasattr(chunk, "to_py"):
         chunk = chunk.to_py()
     if chunk is None:
