@@ -186,7 +186,7 @@ async function main() {
   writeFileSync(path.join(extension, 'reopen-floor.js'), REOPEN_FLOOR_JS);
   const scriptPath = path.join(extension, 'studies', 'demo', 'script.py');
   const bundled = JSON.parse(readFileSync(path.join(extension, 'build.json'), 'utf8')).bundled_snapshot;
-  shipsSnapshot = Boolean(bundled && existsSync(path.join(extension, bundled.path)));
+  shipsSnapshot = Boolean(bundled && existsSync(path.join(extension, bundled)));
 
   const machine = await import('node:os');
   console.log(`extension: ${sourceExtension} (copied to ${extension})`);

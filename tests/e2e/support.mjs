@@ -222,10 +222,18 @@ export function fixtureExtension(scriptSource, { devBridgeUrl, bundledSnapshot }
     writeFileSync(script, scriptSource);
   }
   if (devBridgeUrl) writeFileSync(path.join(dir, 'dev-bridge.json'), JSON.stringify({ kind: 'dev-host', url: devBridgeUrl }));
-  // `bundledSnapshot`: `null` takes out the runtime snapshot the build ships, bytes replace it.
-  const snapshotFile = path.join(dir, JSON.parse(readFileSync(path.join(dir, 'build.json'), 'utf8')).bundled_snapshot.path);
-  if (bundledSnapshot === null) rmSync(snapshotFile);
-  else if (bundledSnapshot) writeFileSync(snapshotFile, bundledSnapshot);
+  // `bundledSnapshot`: `null` makes a build without the runtime snapshot the build ships, bytes
+  // replace it.
+  const buildInfoFile = path.join(dir, 'build.json');
+  const buildInfo = JSON.parse(readFileSync(buildInfoFile, 'utf8'));
+  const snapshotFile = path.join(dir, buildInfo.bundled_snapshot);
+  if (bundledSnapshot === null) {
+    rmSync(snapshotFile);
+    delete buildInfo.bundled_snapshot;
+    writeFileSync(buildInfoFile, JSON.stringify(buildInfo));
+  } else if (bundledSnapshot) {
+    writeFileSync(snapshotFile, bundledSnapshot);
+  }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -14,7 +14,7 @@
 //! 5. `runtime`: the `port` runtime wheel that `port-native` embeds.
 //! 6. `static`: `extension/**`, the demo study, and `manifest.json` with the version stamped; then
 //!    `snapshot`: the runtime snapshot the extension ships, made under Node by `make_snapshot.mjs`
-//!    (the snapshot maker's steps), and `build.json` naming it, its SHA-256 and the snapshot key.
+//!    (the snapshot maker's steps), and `build.json` naming it and the snapshot key.
 //! 7. `zip` (release only): `<out_dir>/port-extension-<version>.zip`, without the manifest `key`.
 
 use std::path::{Path, PathBuf};
@@ -441,13 +441,13 @@ impl Builder {
         // fetch of it never logs a missing file; `null` means "no dev host".
         self.write_if_changed(&self.extension.join(DEV_BRIDGE_FILE), b"null")?;
         let snapshot_key = self.snapshot_key()?;
-        let snapshot_sha256 = self.bundled_snapshot(&snapshot_key)?;
+        self.bundled_snapshot(&snapshot_key)?;
         let build_info = serde_json::json!({
             "version": VERSION,
             "runtime_wheel": format!("pyodide/{}", port_native::RUNTIME_WHEEL_NAME),
             "pyodide": PYODIDE_VERSION,
             "snapshot_key": snapshot_key,
-            "bundled_snapshot": {"path": BUNDLED_SNAPSHOT_FILE, "sha256": snapshot_sha256},
+            "bundled_snapshot": BUNDLED_SNAPSHOT_FILE,
         });
         let build_info = serde_json::to_string_pretty(&build_info).expect("a JSON value serialises");
         self.write_if_changed(&self.extension.join("build.json"), build_info.as_bytes())?;
@@ -460,18 +460,13 @@ impl Builder {
 
     /// The runtime snapshot the extension ships, so that even the first boot on a profile starts
     /// from one: `make_snapshot.mjs` takes the snapshot maker's steps under Node, from this build's
-    /// Pyodide files, wheel and glue. Made again only when `key` changed (the stamp keeps the key
-    /// and the snapshot's SHA-256, which `build.json` names).
-    fn bundled_snapshot(&mut self, key: &str) -> Result<String, BuildError> {
+    /// Pyodide files, wheel and glue. Made again only when `key` changed (the stamp keeps it).
+    fn bundled_snapshot(&mut self, key: &str) -> Result<(), BuildError> {
         let file = self.extension.join(BUNDLED_SNAPSHOT_FILE);
         let stamp = self.extension.join("pyodide").join(".runtime.snapshot.stamp");
-        if let Ok(stamp_text) = std::fs::read_to_string(&stamp)
-            && let Some((stamped_key, sha256)) = stamp_text.split_once(' ')
-            && stamped_key == key
-            && file.exists()
-        {
+        if std::fs::read_to_string(&stamp).is_ok_and(|stamped| stamped == key) && file.exists() {
             self.step("snapshot", &format!("{BUNDLED_SNAPSHOT_FILE}: up to date"));
-            return Ok(sha256.to_owned());
+            return Ok(());
         }
         self.step("snapshot", &format!("{BUNDLED_SNAPSHOT_FILE}: node crates/builder/make_snapshot.mjs"));
         let python_files =
@@ -486,11 +481,9 @@ impl Builder {
             command.arg(self.repo.join(python_file));
         }
         self.run(&mut command)?;
-        let bytes = std::fs::read(&file).map_err(io_error(format!("reading {BUNDLED_SNAPSHOT_FILE}")))?;
-        let sha256 = sha256_hex(&bytes);
-        std::fs::write(&stamp, format!("{key} {sha256}")).map_err(io_error("writing a stamp"))?;
+        std::fs::write(&stamp, key).map_err(io_error("writing a stamp"))?;
         self.n_files_written += 1;
-        Ok(sha256)
+        Ok(())
     }
 
     /// Names everything a runtime snapshot holds: Pyodide (by version; Pyodide itself refuses a

@@ -4,8 +4,8 @@
 //! saves most of a boot, but it is memory a worker wrote, and the study's worker runs untrusted
 //! code. So:
 //!
-//! - the build ships one (made by `port build` before any study exists), which the offscreen
-//!   document hands over as [`StoredSnapshot::Found`] when its store holds none;
+//! - the build ships one (made by `port build` before any study exists); when the store holds
+//!   none, the offscreen document reports it as [`StoredSnapshot::Found`] and the worker reads it;
 //! - snapshots are made by a worker of their own (the *maker*), which boots afresh and never loads
 //!   a study; it starts once the study's worker has loaded its study, so it does not slow the
 //!   participant's first page. Only the maker's `snapshotMade` is stored; the study's worker can

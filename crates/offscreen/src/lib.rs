@@ -166,16 +166,15 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     };
     let wheel_path = build_path("runtime_wheel")?;
     let snapshot_key = build_info["snapshot_key"].as_str().map(str::to_owned);
-    let bundled_snapshot =
-        match (build_info["bundled_snapshot"]["path"].as_str(), build_info["bundled_snapshot"]["sha256"].as_str()) {
-            (Some(path), Some(sha256)) => Some((runtime::get_url(path)?, sha256.to_owned())),
-            _ => None,
-        };
-    // Read the snapshot (tens of megabytes, and its digest) while the study's config and script come:
-    // the stored one (made in this browser), else the one the build ships.
+    let bundled_snapshot = match build_info["bundled_snapshot"].as_str() {
+        Some(path) => Some(runtime::get_url(path)?),
+        None => None,
+    };
+    // Read the stored snapshot (made in this browser; tens of megabytes, and its digest) while the
+    // study's config and script come.
     let snapshot_lookup = snapshot_key.clone().map(|key| {
         wasm_bindgen_futures::future_to_promise(async move {
-            Ok(match snapshot_store::load_or_bundled(key, bundled_snapshot).await {
+            Ok(match snapshot_store::load(key).await {
                 Ok((StoredSnapshot::Found, Some(bytes))) => bytes.into(),
                 Ok((StoredSnapshot::Corrupt, _)) => "corrupt".into(),
                 Ok(_) => JsValue::NULL,
@@ -213,6 +212,8 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
     let (stored, snapshot_bytes) = match found.dyn_into::<js_sys::Uint8Array>() {
         Ok(bytes) => (StoredSnapshot::Found, Some(bytes)),
         Err(other) if other.as_string().as_deref() == Some("corrupt") => (StoredSnapshot::Corrupt, None),
+        // Nothing stored: the build's own, which the worker reads itself.
+        Err(_) if bundled_snapshot.is_some() => (StoredSnapshot::Found, None),
         Err(_) => (StoredSnapshot::Missing, None),
     };
     mark_boot("snapshot looked up");
@@ -222,11 +223,14 @@ async fn initialise_worker(study_id: &str) -> Result<(), WebError> {
         snapshot = request;
         effects
     });
-    // The bytes go along only when the session asked the worker to load them.
+    // The bytes go along only when the session asked the worker to load them; without bytes, the
+    // worker reads the bundled snapshot.
     let snapshot_bytes = snapshot.as_ref().and(snapshot_bytes);
+    let bundled_snapshot = snapshot.as_ref().and(bundled_snapshot).filter(|_| snapshot_bytes.is_none());
     let (index_url, wheel_url) = (runtime::get_url("pyodide/")?, runtime::get_url(&wheel_path)?);
     with_offscreen(|offscreen| offscreen.runtime_urls = Some((index_url.clone(), wheel_url.clone())));
-    let initialise = ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot };
+    let initialise =
+        ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot, bundled_snapshot };
     let message = to_js(&initialise)?;
     let transfer = match snapshot_bytes {
         Some(bytes) => port_web::attach_transferred(&message, port_web::SNAPSHOT_BYTES_FIELD, &bytes),

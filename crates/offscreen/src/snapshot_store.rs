@@ -1,5 +1,5 @@
-//! The runtime snapshots' store: the extension origin's Cache Storage, one entry per build key,
-//! and the snapshot the build ships, for when nothing is stored.
+//! The runtime snapshots' store: the extension origin's Cache Storage, one entry per build key.
+//! (When it holds nothing, the worker reads the snapshot the build ships itself.)
 //!
 //! The sandbox that boots Python has an opaque origin and no storage, so the offscreen document
 //! keeps what its worker made and hands it back at the next boot. Each entry carries the SHA-256
@@ -11,8 +11,8 @@
 
 use js_sys::{ArrayBuffer, Promise, Uint8Array};
 use port_engine::snapshot::StoredSnapshot;
+use port_web::WebError;
 use port_web::lock::Queue;
-use port_web::{WebError, log};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Cache, Response, ResponseInit};
@@ -50,7 +50,7 @@ async fn sha256_hex(bytes: &Uint8Array) -> Result<String, WebError> {
 }
 
 /// What is stored under `key`: the bytes when their digest holds.
-fn load(key: String) -> impl std::future::Future<Output = Result<(StoredSnapshot, Option<Uint8Array>), WebError>> {
+pub fn load(key: String) -> impl std::future::Future<Output = Result<(StoredSnapshot, Option<Uint8Array>), WebError>> {
     let turn = take_turn();
     async move {
         let _turn = turn.await;
@@ -75,41 +75,6 @@ pub fn drop_entry(key: String) -> impl std::future::Future<Output = Result<(), W
         await_promise(open().await?.delete_with_str(&entry_url(&key))).await?;
         Ok(())
     }
-}
-
-/// What is stored under `key`, else the snapshot the build ships (`bundled`: its extension URL
-/// and SHA-256, from `build.json`'s `bundled_snapshot`): `Found` with its bytes when its digest
-/// holds. A bundled snapshot that is absent or damaged is `Missing`, so the maker makes one.
-pub async fn load_or_bundled(
-    key: String,
-    bundled: Option<(String, String)>,
-) -> Result<(StoredSnapshot, Option<Uint8Array>), WebError> {
-    let stored = load(key).await?;
-    let (StoredSnapshot::Missing, Some((url, sha256))) = (stored.0, bundled) else { return Ok(stored) };
-    match load_bundled(&url, &sha256).await {
-        Ok(Some(bytes)) => Ok((StoredSnapshot::Found, Some(bytes))),
-        Ok(None) => Ok((StoredSnapshot::Missing, None)),
-        Err(error) => {
-            log::error(&format!("offscreen: {error}"));
-            Ok((StoredSnapshot::Missing, None))
-        }
-    }
-}
-
-async fn load_bundled(url: &str, sha256: &str) -> Result<Option<Uint8Array>, WebError> {
-    let window = web_sys::window().ok_or_else(|| WebError("no window".into()))?;
-    let Ok(response) = await_promise(window.fetch_with_str(url)).await?.dyn_into::<Response>() else {
-        return Ok(None);
-    };
-    if !response.ok() {
-        return Ok(None);
-    }
-    let buffer: ArrayBuffer = await_promise(response.array_buffer()?).await?.unchecked_into();
-    let bytes = Uint8Array::new(&buffer);
-    if sha256_hex(&bytes).await? != sha256 {
-        return Err(WebError(format!("the bundled snapshot {url} is damaged (its SHA-256 is not the build's)")));
-    }
-    Ok(Some(bytes))
 }
 
 async fn load_now(key: &str) -> Result<(StoredSnapshot, Option<Uint8Array>), WebError> {

@@ -34,9 +34,15 @@ pub enum ToWorker {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         script_source: Option<String>,
         /// Boot from the memory snapshot made under this key, whose bytes come with the message
-        /// (`snapshotBytes`); if Pyodide refuses it, boot without it (`snapshotRefused`).
+        /// (`snapshotBytes`), or else are the `bundled_snapshot`'s; if Pyodide refuses it, or the
+        /// bundled one is damaged, boot without it (`snapshotRefused`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         snapshot: Option<String>,
+        /// The extension URL of the snapshot the build ships (`build.json`'s `bundled_snapshot`),
+        /// which the worker reads itself when no bytes come with the message: tens of megabytes
+        /// then never cross from the offscreen document.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bundled_snapshot: Option<String>,
     },
     /// To a worker of its own, which never loads a study: boot afresh, make a memory snapshot of
     /// the booted runtime and send it back (`snapshotMade`, bytes in `snapshotBytes`).
@@ -274,8 +280,20 @@ mod tests {
                 script_url: "s.py".into(),
                 script_source: None,
                 snapshot: Some("k1".into()),
+                bundled_snapshot: None,
             },
             r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":"k1"}"#,
+        );
+        check_roundtrip(
+            ToWorker::Initialise {
+                index_url: "x/".into(),
+                wheel_url: "w.whl".into(),
+                script_url: "s.py".into(),
+                script_source: None,
+                snapshot: Some("k1".into()),
+                bundled_snapshot: Some("x/runtime.snapshot".into()),
+            },
+            r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":"k1","bundledSnapshot":"x/runtime.snapshot"}"#,
         );
         check_roundtrip(
             ToWorker::MakeSnapshot { index_url: "x/".into(), wheel_url: "w.whl".into(), key: "k1".into() },

@@ -107,8 +107,8 @@ async fn handle(data: JsValue) -> Result<(), WebError> {
     let snapshot_bytes = port_web::take_snapshot_bytes(&data);
     let message: ToWorker = from_js(&data)?;
     match message {
-        ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot } => {
-            let pyodide = boot_runtime(&index_url, &wheel_url, snapshot, snapshot_bytes).await?;
+        ToWorker::Initialise { index_url, wheel_url, script_url, script_source, snapshot, bundled_snapshot } => {
+            let pyodide = boot_runtime(&index_url, &wheel_url, snapshot, snapshot_bytes, bundled_snapshot).await?;
             load_study(pyodide, &script_url, script_source).await?;
             post(&FromWorker::InitialiseDone);
         }
@@ -165,14 +165,35 @@ async fn boot_runtime(
     wheel_url: &str,
     snapshot: Option<String>,
     snapshot_bytes: JsValue,
+    bundled_snapshot: Option<String>,
 ) -> Result<JsValue, WebError> {
     if let Some(key) = snapshot {
-        match boot_from_snapshot(index_url, snapshot_bytes).await {
+        progress("snapshot", 1);
+        let booted = match bundled_snapshot {
+            Some(url) if snapshot_bytes.is_undefined() => match read_bundled_snapshot(&url).await {
+                Ok(bytes) => boot_from_snapshot(index_url, bytes).await,
+                Err(error) => Err(error),
+            },
+            _ => boot_from_snapshot(index_url, snapshot_bytes).await,
+        };
+        match booted {
             Ok(pyodide) => return Ok(pyodide),
             Err(error) => post(&FromWorker::SnapshotRefused { key, reason: error.0 }),
         }
     }
     boot_afresh(index_url, wheel_url, false).await
+}
+
+/// The snapshot the build ships, read from the extension's files here rather than carried over
+/// from the offscreen document. Like Pyodide's own files and the runtime wheel, it is part of the
+/// extension, whose files the browser verifies; a damaged one is refused by Pyodide.
+async fn read_bundled_snapshot(url: &str) -> Result<JsValue, WebError> {
+    let response = JsFuture::from(scope().fetch_with_str(url)).await?;
+    if !Reflect::get(&response, &"ok".into())?.is_truthy() {
+        return Err(WebError(format!("the bundled snapshot {url} cannot be read")));
+    }
+    let buffer = call_path_async(&response, &["arrayBuffer"], &[]).await?;
+    Ok(js_sys::Uint8Array::new(&buffer).into())
 }
 
 async fn boot_afresh(index_url: &str, wheel_url: &str, for_snapshot: bool) -> Result<JsValue, WebError> {
@@ -191,7 +212,6 @@ async fn boot_afresh(index_url: &str, wheel_url: &str, for_snapshot: bool) -> Re
 }
 
 async fn boot_from_snapshot(index_url: &str, bytes: JsValue) -> Result<JsValue, WebError> {
-    progress("snapshot", 1);
     if !bytes.is_instance_of::<js_sys::Uint8Array>() {
         return Err(WebError("no snapshot came with initialise".into()));
     }
