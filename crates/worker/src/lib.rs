@@ -56,14 +56,7 @@ fn post_command(runtime: &Runtime, command_json: JsValue) -> Result<(), WebError
     let body = call_python(runtime, "_port_take_donation_body", &[])?;
     let object = to_js(&FromWorker::RunCycleDone { command_json: String::new(), donation_body: None })?;
     set(&object, COMMAND_JSON_FIELD, &command_json);
-    let transfer = if body.is_instance_of::<js_sys::Uint8Array>() {
-        port_web::attach_transferred(&object, DONATION_BODY_FIELD, &body)
-    } else {
-        Array::new()
-    };
-    scope()
-        .post_message_with_transfer(&object, &transfer)
-        .map_err(|error| WebError(format!("post failed: {}", port_web::describe_js_error(&error))))
+    post_object(&object, body.is_instance_of::<js_sys::Uint8Array>().then_some((DONATION_BODY_FIELD, &body)))
 }
 
 /// Posts `message` with `value` as its field `name` (bytes that JSON cannot carry), transferred.
@@ -72,18 +65,23 @@ fn post_with(message: &FromWorker, name: &str, value: &JsValue) {
 }
 
 fn post_moving(message: &FromWorker, attached: Option<(&str, &JsValue)>) {
-    match to_js(message) {
-        Ok(object) => {
-            let transfer = match attached {
-                Some((name, value)) => port_web::attach_transferred(&object, name, value),
-                None => Array::new(),
-            };
-            if let Err(error) = scope().post_message_with_transfer(&object, &transfer) {
-                port_web::log::error(&format!("worker: post failed: {}", port_web::describe_js_error(&error)));
-            }
-        }
-        Err(error) => port_web::log::error(&format!("worker: cannot encode a message: {error}")),
+    let posted = to_js(message)
+        .map_err(|error| WebError(format!("cannot encode a message: {error}")))
+        .and_then(|object| post_object(&object, attached));
+    if let Err(error) = posted {
+        port_web::log::error(&format!("worker: {error}"));
     }
+}
+
+/// Posts `object` with `attached` as its field `name`, its buffer transferred.
+fn post_object(object: &JsValue, attached: Option<(&str, &JsValue)>) -> Result<(), WebError> {
+    let transfer = match attached {
+        Some((name, value)) => port_web::attach_transferred(object, name, value),
+        None => Array::new(),
+    };
+    scope()
+        .post_message_with_transfer(object, &transfer)
+        .map_err(|error| WebError(format!("post failed: {}", port_web::describe_js_error(&error))))
 }
 
 #[wasm_bindgen(start)]
