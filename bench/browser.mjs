@@ -27,11 +27,12 @@
 // Environment: PORT_BENCH_EXTENSION (another build), CHROMIUM (another browser), BENCH_RUNS (default
 // 3), BENCH_LOGS (logs per batch, default 1000), BENCH_BATCHES (default 3), BENCH_KEEP=1 keeps the
 // temporary directory, BENCH_ONLY=P5 (or P2) measures P5 (or P2) alone.
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { sampleRendererMemory } from '../tests/e2e/support.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sourceExtension = process.env.PORT_BENCH_EXTENSION ?? path.join(repo, 'dist', 'optimised', 'extension');
@@ -687,38 +688,6 @@ async function bigDonation(context, observer) {
   } finally {
     await sink.close();
   }
-}
-
-/// Samples the resident memory of every Chromium renderer process (Linux `/proc`) every 100 ms
-/// until `stop()`, which returns, in MiB, the largest peak of one process and the most one process
-/// grew over its first sample. The sandbox page and its worker (Pyodide) share one.
-function sampleRendererMemory() {
-  const first = new Map(); // pid → KiB
-  const peak = new Map();
-  const sample = () => {
-    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
-        const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        if (!rss) continue;
-        if (!first.has(pid)) first.set(pid, Number(rss[1]));
-        peak.set(pid, Math.max(peak.get(pid) ?? 0, Number(rss[1])));
-      } catch {
-        // The process ended between the listing and the read.
-      }
-    }
-  };
-  sample();
-  const timer = setInterval(sample, 100);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      sample();
-      const peaks = [...peak.values()];
-      const growths = [...peak.entries()].map(([pid, kib]) => kib - first.get(pid));
-      return { peakMiB: Math.max(0, ...peaks) / 1024, growthMiB: Math.max(0, ...growths) / 1024 };
-    },
-  };
 }
 
 function printTable(seconds) {

@@ -102,7 +102,7 @@ test('big donations: 200 MB reach an http host intact, exactly once, through the
     }));
     await sendOnReview(page, /Name of the data: \d+-big/, { timeout: BUILD_TIMEOUT_MS });
     const summary = await donatedSummary(page);
-    const peakMiB = memory.stop();
+    const { peakMiB } = memory.stop();
     assert.ok(peakMiB > 0, 'no renderer of this browser was found in /proc');
     assert.ok(peakMiB * 1024 * 1024 < MAX_RENDERER_MEMORY_PER_BYTE * summary.bytes,
       `a renderer peaked at ${peakMiB.toFixed(0)} MiB for a ${summary.bytes}-byte donation (at most ${MAX_RENDERER_MEMORY_PER_BYTE} ×)`);

@@ -24,29 +24,42 @@ const portBin = process.env.PORT_BIN ?? path.join(repo, 'target', 'debug', 'port
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/// A temp dir removed by `cleanup()`.
-/// Samples, every 100 ms until `stop()`, the resident memory of each renderer process of the
-/// browser on `profile` (Linux `/proc`; a renderer's command line names its profile, its arguments
-/// parted by NULs or, once Chromium has set the process title, by spaces), and returns
-/// from `stop()` the largest one's peak in MiB.
+/// Samples, every 100 ms until `stop()`, the resident memory of each renderer process (Linux
+/// `/proc`): of the browser on `profile` when given (a renderer's command line names its profile,
+/// its arguments parted by NULs or, once Chromium has set the process title, by spaces), else of
+/// every browser. `stop()` returns, in MiB, the largest peak of one process and the most one
+/// process grew over its first sample. Also used by bench/browser.mjs.
 export function sampleRendererMemory(profile) {
-  let peakKiB = 0;
+  const first = new Map(); // pid → KiB
+  const peak = new Map();
   const sample = () => {
     for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
       try {
         const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (!commandLine.includes('--type=renderer') || !commandLine.split(/[\0 ]/).includes(`--user-data-dir=${profile}`)) continue;
+        if (!commandLine.includes('--type=renderer')) continue;
+        if (profile !== undefined && !commandLine.split(/[\0 ]/).includes(`--user-data-dir=${profile}`)) continue;
         const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-        if (rss) peakKiB = Math.max(peakKiB, Number(rss[1]));
+        if (!rss) continue;
+        if (!first.has(pid)) first.set(pid, Number(rss[1]));
+        peak.set(pid, Math.max(peak.get(pid) ?? 0, Number(rss[1])));
       } catch {
         // The process ended between the listing and the read.
       }
     }
   };
+  sample();
   const timer = setInterval(sample, 100);
-  return { stop: () => { clearInterval(timer); sample(); return peakKiB / 1024; } };
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      const growths = [...peak.entries()].map(([pid, kib]) => kib - first.get(pid));
+      return { peakMiB: Math.max(0, ...peak.values()) / 1024, growthMiB: Math.max(0, ...growths) / 1024 };
+    },
+  };
 }
 
+/// A temp dir; the caller removes it.
 export function tempDir(prefix) {
   return mkdtempSync(path.join(tmpdir(), `port-e2e-${prefix}-`));
 }
