@@ -26,20 +26,14 @@ pub fn repo_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// Development builds go to `dist/extension`, optimised builds to `dist/optimised/`, release builds
-/// to `dist/release/`, so that switching between them never rebuilds another. `log`: write the
-/// build's progress there, not to stderr.
+/// Builds into [`BuildKind::out_dir`]. `log`: write the build's progress there, not to stderr.
 pub fn build(
     kind: BuildKind,
     host_page_origins: Vec<String>,
     log: Option<PathBuf>,
 ) -> anyhow::Result<port_builder::BuildReport> {
     let repo_root = repo_root();
-    let out_dir = repo_root.join(match kind {
-        BuildKind::Development => "dist",
-        BuildKind::Optimised => "dist/optimised",
-        BuildKind::Release => "dist/release",
-    });
+    let out_dir = repo_root.join(kind.out_dir());
     let failure = match &log {
         Some(log) => format!("building the extension failed; its log is {}", log.display()),
         None => "building the extension failed".to_owned(),

@@ -8,7 +8,7 @@ fn main() -> std::process::ExitCode {
     } else {
         port_builder::BuildKind::Development
     };
-    let out_dir = repo_root.join(if kind == port_builder::BuildKind::Release { "dist/release" } else { "dist" });
+    let out_dir = repo_root.join(kind.out_dir());
     let options = port_builder::BuildOptions { kind, out_dir, repo_root, host_page_origins: Vec::new(), log: None };
     match port_builder::build(options) {
         Ok(report) => {

@@ -139,6 +139,16 @@ impl BuildKind {
     fn admits_dev_origins(self) -> bool {
         self != BuildKind::Release
     }
+
+    /// Where `port build` puts this kind, relative to the repository, so that switching between
+    /// kinds never rebuilds another.
+    pub fn out_dir(self) -> &'static str {
+        match self {
+            BuildKind::Development => "dist",
+            BuildKind::Optimised => "dist/optimised",
+            BuildKind::Release => "dist/release",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -273,26 +273,20 @@ mod tests {
 
     #[test]
     fn to_worker_initialise_roundtrip() {
+        let initialise = |bundled_snapshot: Option<&str>| ToWorker::Initialise {
+            index_url: "x/".into(),
+            wheel_url: "w.whl".into(),
+            script_url: "s.py".into(),
+            script_source: None,
+            snapshot: Some("k1".into()),
+            bundled_snapshot: bundled_snapshot.map(str::to_owned),
+        };
         check_roundtrip(
-            ToWorker::Initialise {
-                index_url: "x/".into(),
-                wheel_url: "w.whl".into(),
-                script_url: "s.py".into(),
-                script_source: None,
-                snapshot: Some("k1".into()),
-                bundled_snapshot: None,
-            },
+            initialise(None),
             r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":"k1"}"#,
         );
         check_roundtrip(
-            ToWorker::Initialise {
-                index_url: "x/".into(),
-                wheel_url: "w.whl".into(),
-                script_url: "s.py".into(),
-                script_source: None,
-                snapshot: Some("k1".into()),
-                bundled_snapshot: Some("x/runtime.snapshot".into()),
-            },
+            initialise(Some("x/runtime.snapshot")),
             r#"{"eventType":"initialise","indexUrl":"x/","wheelUrl":"w.whl","scriptUrl":"s.py","snapshot":"k1","bundledSnapshot":"x/runtime.snapshot"}"#,
         );
         check_roundtrip(
