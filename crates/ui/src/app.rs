@@ -189,7 +189,7 @@ pub struct TableState {
 
 impl App {
     /// The UI's own string `key` in the current locale: from its compiled `_locales` catalog, else
-    /// from `chrome.i18n` (the browser's locale), else the key itself.
+    /// from the English one, else the key itself.
     pub fn t(&self, key: &str) -> String {
         self.tf(key, &[])
     }
@@ -197,12 +197,16 @@ impl App {
     /// [`App::t`] with `$1`… substitutions. The UI's keys carry the prefix `ui_` in `_locales`, so
     /// they cannot collide with other contexts' keys.
     pub fn tf(&self, key: &str, substitutions: &[&str]) -> String {
-        let key = &format!("ui_{key}");
-        let locale = logic::ui_locale(&self.locale);
-        if let Some(message) = self.catalogs.get(locale).and_then(|catalog| catalog.get(&key.to_lowercase())) {
-            return logic::substitute(message, substitutions);
+        let key = format!("ui_{key}");
+        let catalog_key = key.to_lowercase();
+        // As `chrome.i18n` does: the manifest's `default_locale` (en) stands in for a missing string.
+        let message = [logic::ui_locale(&self.locale), "en"]
+            .into_iter()
+            .find_map(|locale| self.catalogs.get(locale)?.get(&catalog_key));
+        match message {
+            Some(message) => logic::substitute(message, substitutions),
+            None => key,
         }
-        chrome_message(key, substitutions).unwrap_or_else(|| key.to_owned())
     }
 
     pub fn is_answered(&self, page_seq: u64) -> bool {
@@ -1015,16 +1019,6 @@ fn promise_then(promise: &JsValue, on_fulfilled: &JsValue, on_rejected: Option<&
         None => then.call1(promise, on_fulfilled),
     };
     result.unwrap_or(JsValue::UNDEFINED)
-}
-
-/// `chrome.i18n.getMessage(key, substitutions)`, or `None` outside the extension or for an unknown key.
-fn chrome_message(key: &str, substitutions: &[&str]) -> Option<String> {
-    let substitutions: Array = substitutions.iter().map(|text| JsValue::from_str(text)).collect();
-    let message = port_web::chrome()
-        .and_then(|chrome| port_web::call_path(&chrome, &["i18n", "getMessage"], &[key.into(), substitutions.into()]))
-        .ok()?
-        .as_string()?;
-    (!message.is_empty()).then_some(message)
 }
 
 /// Whether this view is the toolbar popup: `chrome.extension.getViews({type: "popup"})` lists it.
